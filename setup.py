@@ -1,0 +1,67 @@
+"""ament_python package that also installs with plain pip.
+
+colcon uses this file on a ROS 2 install (rclpy etc. come from the distro);
+`pip install -e .[ros]` pulls rclpy from the PyPI wheels on machines without
+ROS 2. The ROS wheels are only an extra so they are never forced onto a
+machine where ROS 2 is sourced.
+"""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = "svg_control"
+
+ROS_WHEELS = [
+    "ros-rclpy",
+    "ros-rmw-fastrtps-cpp",
+    "ros-std-msgs",
+    "ros-sensor-msgs",
+    "ros-diagnostic-msgs",
+    "ros-std-srvs",
+    "ros-rosgraph-msgs",
+    "ros-builtin-interfaces",
+]
+
+setup(
+    name=package_name,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*", "benchmarks", "benchmarks.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
+        ("share/" + package_name, ["package.xml"]),
+        ("share/" + package_name + "/launch", glob("launch/*.py")),
+        ("share/" + package_name + "/config", glob("config/*.yaml")),
+        ("share/" + package_name + "/sim", glob("sim/*.xml")),
+    ],
+    package_data={package_name: ["py.typed"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy>=1.24",
+        "torch==2.13.0",
+        "mujoco>=3.1",
+        "gymnasium>=1.0",
+        "safetensors>=0.4",
+        "pyyaml>=6",
+        "tqdm>=4.60",
+        "matplotlib>=3.7",
+    ],
+    extras_require={
+        "ros": ROS_WHEELS,
+        "dev": ["pytest>=7", "ruff>=0.5"],
+        "render": ["imageio>=2.30", "imageio-ffmpeg>=0.4"],
+        "bench": ["stable-baselines3>=2.3"],
+    },
+    zip_safe=True,
+    maintainer="svg_control developers",
+    description="Stochastic Value Gradient learning for ROS 2 robots",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "svg-control = svg_control.cli:main",
+            "simulator = svg_control.nodes.simulator:main",
+            "controller = svg_control.nodes.controller:main",
+            "learner = svg_control.nodes.learner:main",
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""ROS-free, MuJoCo-free implementation of the SVG family and its baselines."""

@@ -1,0 +1,99 @@
+"""The contract every task (toy or MuJoCo) fulfils for the trainer and the nodes.
+
+A task is a stepping environment plus a *differentiable* reward r(s, a, s')
+written in torch: the SVG estimators differentiate the reward through the
+policy and the learned model, so the reward must be known analytically (or be
+learned, see ``core.reward_model``).
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Static description of a task; what the learner and the nodes size themselves by."""
+
+    name: str
+    obs_dim: int
+    act_dim: int
+    action_low: tuple[float, ...]
+    action_high: tuple[float, ...]
+    dt: float
+    horizon: int
+    obs_labels: tuple[str, ...] = ()
+    joint_names: tuple[str, ...] = ()
+    actuator_noise: float = 0.0  # torque-noise std as a fraction of each actuator's max |strength|
+    description: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.obs_dim <= 0 or self.act_dim <= 0:
+            raise ValueError(f"task {self.name!r}: obs_dim and act_dim must be positive")
+        if len(self.action_low) != self.act_dim or len(self.action_high) != self.act_dim:
+            raise ValueError(f"task {self.name!r}: action bounds must have act_dim={self.act_dim} entries")
+        if self.obs_labels and len(self.obs_labels) != self.obs_dim:
+            raise ValueError(f"task {self.name!r}: {len(self.obs_labels)} obs labels for obs_dim={self.obs_dim}")
+
+    @property
+    def low(self) -> np.ndarray:
+        return np.asarray(self.action_low, dtype=np.float64)
+
+    @property
+    def high(self) -> np.ndarray:
+        return np.asarray(self.action_high, dtype=np.float64)
+
+    @property
+    def safe_action(self) -> np.ndarray:
+        """The action sent when no policy output may be trusted: zero, clipped into range."""
+        return np.clip(np.zeros(self.act_dim), self.low, self.high)
+
+
+@dataclass
+class StepResult:
+    obs: np.ndarray
+    reward: float
+    terminated: bool
+    truncated: bool
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Task(abc.ABC):
+    """A stepping environment with a torch reward.
+
+    ``step`` takes the *policy's* action; the task clips it to the actuator
+    range (documented per task) and adds its actuator noise. ``reward_torch``
+    is evaluated by the learner on batches and must equal the reward that
+    ``step`` returns for the same (s, clipped a, s').
+    """
+
+    spec: TaskSpec
+
+    @abc.abstractmethod
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        """Start a new episode and return the first observation."""
+
+    @abc.abstractmethod
+    def step(self, action: np.ndarray) -> StepResult:
+        """Advance one control step."""
+
+    @abc.abstractmethod
+    def reward_torch(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        """Batched differentiable reward, shape (B,), for (B, obs_dim), (B, act_dim), (B, obs_dim)."""
+
+    def clip_action(self, action: np.ndarray) -> np.ndarray:
+        """Validate and clip an action; raises ValueError on wrong shape or non-finite values."""
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != (self.spec.act_dim,):
+            raise ValueError(f"task {self.spec.name!r}: action has shape {a.shape}, expected ({self.spec.act_dim},)")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"task {self.spec.name!r}: action contains NaN or Inf: {a}")
+        return np.clip(a, self.spec.low, self.spec.high)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release simulator resources."""
