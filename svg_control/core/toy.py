@@ -99,3 +99,24 @@ def point_mass(horizon: int = 50, noise_std: float = 0.02) -> LinearGaussianTask
     return LinearGaussianTask(
         A, B, Q, R, noise_std=noise_std, init_std=1.0, horizon=horizon, dt=dt, action_limit=5.0, name="point_mass"
     )
+
+
+class ExactLinearModel(torch.nn.Module):
+    """The true dynamics of a ``LinearGaussianTask`` behind the ``TransitionModel`` interface (for tests)."""
+
+    def __init__(self, task: LinearGaussianTask) -> None:
+        super().__init__()
+        self.task = task
+
+    def mean_and_std(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = self.task.true_mean_step(obs, action)
+        return mean, torch.full_like(mean, self.task.noise_std)
+
+    def infer_xi(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        from .model import TransitionModel
+
+        return TransitionModel.infer_xi(self, obs, action, next_obs)  # type: ignore[arg-type]
+
+    def step(self, obs: torch.Tensor, action: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
+        mean, std = self.mean_and_std(obs, action)
+        return obs + mean + std * xi

@@ -1,0 +1,293 @@
+"""The online learner: one object that acts, stores experience and updates.
+
+Per environment step the order is the paper's: model, then critic, then
+policy, from the first transition on. The only wait is ``min_replay``
+transitions (collected by the untrained stochastic policy itself, no
+babbling phase) so the first minibatch is not one sample repeated.
+
+Algorithms, selected by ``config.algo``:
+
+============ ======== ============================================================
+name         critic   policy gradient
+============ ======== ============================================================
+svg-inf      none     backward recursion along each whole real episode (once/episode)
+svg1         V        SVG(1) on the most recent transitions (on-policy, w = 1)
+svg1-er      V        SVG(1) on replay, truncated importance weights
+svgk         V        k model steps along real windows, then V; truncated IW product
+svg0         Q        E_eta[Q_a pi_theta] on replay
+dpg          Q        Q_a mu_theta on replay (deterministic; sigma not trained)
+ac           V        delta * grad log pi on the most recent transitions
+planner      none     back-propagation through model-sampled rollouts (once/episode)
+============ ======== ============================================================
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import estimators as est
+from .config import AgentConfig
+from .critic import QCritic, ValueCritic, make_target, polyak_update
+from .model import DynamicsModel
+from .normalizer import RunningNorm
+from .policy import GaussianPolicy
+from .replay import ReplayBuffer
+from .reward_model import RewardModel
+from .task import TaskSpec
+from .transition import Transition
+
+RewardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+V_ALGOS = ("svg1", "svg1-er", "svgk", "ac")
+Q_ALGOS = ("svg0", "dpg")
+EPISODIC_ALGOS = ("svg-inf", "planner")
+ONPOLICY_ALGOS = ("svg1", "ac")
+
+
+class NonFiniteError(RuntimeError):
+    """A loss or gradient was NaN/Inf; the update was skipped and nothing reached the weights."""
+
+
+class SVGAgent:
+    def __init__(self, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig, seed: int = 0,
+                 device: str | torch.device = "cpu") -> None:
+        config.validate()
+        self.spec, self.config, self.device = spec, config, torch.device(device)
+        self.dtype = torch.get_default_dtype()
+        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        self.generator = torch.Generator().manual_seed(seed)
+        c = config
+        self.obs_norm = RunningNorm(spec.obs_dim)
+        self.policy = GaussianPolicy(
+            spec.obs_dim, spec.act_dim, spec.action_low, spec.action_high, c.policy_hidden,
+            sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
+            state_dependent_sigma=c.state_dependent_sigma, activation=c.activation, obs_norm=self.obs_norm)
+        self.model = DynamicsModel(
+            spec.obs_dim, spec.act_dim, c.model_hidden, per_dimension=c.model_per_dimension, noise=c.model_noise,
+            activation=c.activation, obs_norm=self.obs_norm, action_center=self.policy.action_center,
+            action_scale=self.policy.action_scale)
+        self.critic: nn.Module | None = None
+        if c.algo in V_ALGOS:
+            self.critic = ValueCritic(spec.obs_dim, c.critic_hidden, c.activation, self.obs_norm)
+        elif c.algo in Q_ALGOS:
+            self.critic = QCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
+                                  self.policy.action_center, self.policy.action_scale)
+        self.critic_target = make_target(self.critic) if self.critic is not None else None
+        self.reward_model: RewardModel | None = None
+        if reward_fn is None or c.learned_reward:
+            self.reward_model = RewardModel(spec.obs_dim, spec.act_dim, c.reward_hidden, c.activation, self.obs_norm)
+            reward_fn = self.reward_model
+        self.reward_fn: RewardFn = reward_fn
+        self.to(self.device)
+
+        self.optimizers: dict[str, torch.optim.Optimizer] = {
+            "policy": torch.optim.Adam(self.policy.parameters(), lr=c.policy_lr),
+            "model": torch.optim.Adam(self.model.parameters(), lr=c.model_lr),
+        }
+        if self.critic is not None:
+            self.optimizers["critic"] = torch.optim.Adam(self.critic.parameters(), lr=c.critic_lr)
+        if self.reward_model is not None:
+            self.optimizers["reward"] = torch.optim.Adam(self.reward_model.parameters(), lr=c.model_lr)
+
+        self.replay = ReplayBuffer(spec.obs_dim, spec.act_dim, c.replay_capacity)
+        self.episode: list[Transition] = []  # the running episode (svg-inf, planner)
+        self.finished_episodes: list[list[Transition]] = []
+        self.env_steps = 0
+        self.updates = 0
+        self.policy_version = 0
+        self.episode_count = 0
+        self.nonfinite_skips = 0
+        self.last_losses: dict[str, float] = {}
+
+    # -- acting ---------------------------------------------------------------------------------------------
+    def to(self, device: torch.device) -> SVGAgent:
+        for module in self.modules().values():
+            module.to(device)
+        return self
+
+    def modules(self) -> dict[str, nn.Module]:
+        out: dict[str, nn.Module] = {"policy": self.policy, "model": self.model}
+        if self.critic is not None:
+            out["critic"] = self.critic
+            out["critic_target"] = self.critic_target  # type: ignore[assignment]
+        if self.reward_model is not None:
+            out["reward_model"] = self.reward_model
+        return out
+
+    def act(self, obs: np.ndarray, deterministic: bool = False) -> tuple[np.ndarray, float]:
+        """(unclipped action, behaviour log-prob) for one observation."""
+        return self.policy.act(obs, deterministic, self.generator)
+
+    # -- experience -----------------------------------------------------------------------------------------
+    def observe(self, t: Transition) -> None:
+        """Store one transition (validated: a bad one raises ValueError and changes nothing)."""
+        t.validate(self.spec.obs_dim, self.spec.act_dim)
+        self.replay.add(t, self.episode_count)
+        obs = torch.as_tensor(np.stack([t.obs, t.next_obs]), dtype=self.dtype, device=self.device)
+        self.obs_norm.update(obs)
+        self.model.delta_norm.update(obs[1:] - obs[:1])
+        self.env_steps += 1
+        if self.config.algo in EPISODIC_ALGOS:
+            self.episode.append(t)
+            if t.terminated or t.truncated:
+                self.finished_episodes = [self.episode]  # on-policy: only the newest episode is used
+        if t.terminated or t.truncated:
+            self.episode = [] if self.config.algo in EPISODIC_ALGOS else self.episode
+            self.episode_count += 1
+
+    def ready(self) -> bool:
+        return len(self.replay) >= self.config.min_replay
+
+    # -- learning -------------------------------------------------------------------------------------------
+    def update(self) -> dict[str, float]:
+        """One full update (model, then critic, then policy); {} while the buffer is filling."""
+        if not self.ready():
+            return {}
+        c = self.config
+        losses: dict[str, float] = {}
+        batch = self.replay.sample(c.batch_size, self.rng, self.device, self.dtype)
+        losses.update(self._update_model(batch))
+        if self.critic is not None:
+            critic_batch = self.replay.recent(c.onpolicy_window, self.device, self.dtype) \
+                if c.algo in ONPOLICY_ALGOS else batch
+            losses.update(self._update_critic(critic_batch))
+        losses.update(self._update_policy(batch))
+        self.updates += 1
+        self.last_losses = losses
+        return losses
+
+    def _apply(self, name: str, loss: torch.Tensor, params: list[nn.Parameter]) -> bool:
+        """Backprop ``loss`` into ``params`` only, clip, and step, unless anything is non-finite."""
+        if not torch.isfinite(loss):
+            self.nonfinite_skips += 1
+            return False
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+        if not all(torch.isfinite(g).all() for g in grads):
+            self.nonfinite_skips += 1
+            return False
+        for p, g in zip(params, grads):
+            p.grad = g
+        if name == "policy":
+            torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+        self.optimizers[name].step()
+        return True
+
+    def _update_model(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        action = self.policy.clamp_action(batch["action"])
+        loss, info = self.model.loss(batch["obs"], action, batch["next_obs"])
+        self._apply("model", loss, list(self.model.parameters()))
+        out = {"model_nll": float(loss.detach()), **info}
+        if self.reward_model is not None:
+            r_loss = self.reward_model.loss(batch, self.policy.clamp_action)
+            self._apply("reward", r_loss, list(self.reward_model.parameters()))
+            out["reward_mse"] = float(r_loss.detach())
+        return out
+
+    def _weights(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        if self.config.algo in ONPOLICY_ALGOS:
+            return torch.ones_like(batch["reward"])
+        return est.importance_weights(self.policy, batch["obs"], batch["action"], batch["log_prob"],
+                                      self.config.iw_truncation)
+
+    def _update_critic(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        c = self.config
+        alive = 1.0 - batch["terminated"]
+        assert self.critic is not None and self.critic_target is not None
+        with torch.no_grad():
+            if c.algo in Q_ALGOS:
+                mu, sigma = self.policy(batch["next_obs"])
+                if c.algo == "svg0":
+                    mu = mu + sigma * torch.randn(mu.shape, generator=self.generator, dtype=mu.dtype).to(mu.device)
+                next_value = self.critic_target(batch["next_obs"], self.policy.clamp_action(mu))
+                weights = torch.ones_like(batch["reward"])
+            else:
+                next_value = self.critic_target(batch["next_obs"])
+                weights = self._weights(batch)
+            target = batch["reward"] + c.gamma * alive * next_value
+        if c.algo in Q_ALGOS:
+            pred = self.critic(batch["obs"], self.policy.clamp_action(batch["action"]))
+        else:
+            pred = self.critic(batch["obs"])
+        loss = (weights * (pred - target) ** 2).mean()
+        if self._apply("critic", loss, list(self.critic.parameters())):
+            polyak_update(self.critic_target, self.critic, c.polyak)
+        return {"critic_loss": float(loss.detach()), "iw_mean": float(weights.mean())}
+
+    def _policy_objective(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        c, algo = self.config, self.config.algo
+        if algo == "svg1-er":
+            return est.svg1_objective(self.policy, self.model, self.reward_fn, self.critic, batch, c.gamma,
+                                      self._weights(batch))
+        if algo == "svg1":
+            recent = self.replay.recent(c.onpolicy_window, self.device, self.dtype)
+            return est.svg1_objective(self.policy, self.model, self.reward_fn, self.critic, recent, c.gamma)
+        if algo == "svgk":
+            windows = self.replay.sample_windows(c.batch_size, c.svgk_horizon, self.rng, self.device, self.dtype)
+            if windows is None:
+                return None
+            w = est.importance_weights(self.policy, windows["obs"], windows["action"], windows["log_prob"],
+                                       c.iw_truncation).prod(1).clamp(max=c.iw_truncation)
+            return est.svg_unroll_objective(self.policy, self.model, self.reward_fn, windows, c.gamma,
+                                            self.critic, w)
+        if algo == "svg0":
+            return est.svg0_objective(self.policy, self.critic, batch["obs"], c.svg0_samples, self.generator)
+        if algo == "dpg":
+            return est.dpg_objective(self.policy, self.critic, batch["obs"])
+        if algo == "ac":
+            recent = self.replay.recent(c.onpolicy_window, self.device, self.dtype)
+            return est.actor_critic_objective(self.policy, self.critic, recent, c.gamma)[0]
+        if not self.finished_episodes:  # episodic algorithms: one policy update per finished episode
+            return None
+        episode = self.finished_episodes.pop()
+        windows = episode_tensors(episode, self.device, self.dtype)
+        if algo == "svg-inf":
+            return est.svg_unroll_objective(self.policy, self.model, self.reward_fn, windows, c.gamma)
+        starts = self.replay.sample(c.planner_rollouts, self.rng, self.device, self.dtype)["obs"]
+        starts[0] = windows["obs"][0, 0]  # always include the real episode's start
+        return est.planner_objective(self.policy, self.model, self.reward_fn, starts,
+                                     min(c.planner_horizon, len(episode)), c.gamma, generator=self.generator)
+
+    def _update_policy(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        objective = self._policy_objective(batch)
+        if objective is None:
+            return {}
+        params = [p for p in self.policy.parameters() if p.requires_grad]
+        if self._apply("policy", -objective, params):
+            self.policy_version += 1
+        with torch.no_grad():
+            _, sigma = self.policy(batch["obs"])
+        return {"policy_objective": float(objective.detach()),
+                "sigma_mean": float((sigma / self.policy.action_scale).mean())}
+
+
+def episode_tensors(episode: list[Transition], device: torch.device | str = "cpu",
+                    dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    """One episode as a single window, fields shaped (1, T, ...)."""
+    def stack(values) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(values), dtype=dtype, device=device).unsqueeze(0)
+
+    return {
+        "obs": stack([t.obs for t in episode]),
+        "action": stack([t.action for t in episode]),
+        "next_obs": stack([t.next_obs for t in episode]),
+        "reward": stack([t.reward for t in episode]),
+        "terminated": stack([float(t.terminated) for t in episode]),
+        "truncated": stack([float(t.truncated) for t in episode]),
+        "log_prob": stack([t.log_prob for t in episode]),
+    }
+
+
+def make_agent(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig | None = None,
+               seed: int = 0, device: str = "cpu") -> SVGAgent:
+    """Build an agent by algorithm name (ValueError lists valid names)."""
+    from .config import build_config
+
+    cfg = config if config is not None else build_config(algo)
+    if cfg.algo != algo:
+        raise ValueError(f"config is for {cfg.algo!r} but algorithm {algo!r} was requested")
+    return SVGAgent(spec, reward_fn, cfg, seed, device)

@@ -1,0 +1,111 @@
+"""Hyperparameters: one dataclass, per-algorithm defaults in YAML, overrides from the CLI.
+
+Defaults follow CALIBRATION.md (what worked for SVG(1)-ER on this machine).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ALGORITHMS = ("svg-inf", "svg1", "svg1-er", "svg0", "svgk", "dpg", "ac", "planner")
+ALGO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "algo_configs"
+
+
+@dataclass
+class AgentConfig:
+    algo: str = "svg1-er"
+    gamma: float = 0.99
+    activation: str = "tanh"
+    policy_hidden: tuple[int, ...] = (64, 64)
+    critic_hidden: tuple[int, ...] = (128, 128)
+    model_hidden: tuple[int, ...] = (32, 32)
+    model_per_dimension: bool = True
+    model_noise: str = "additive"
+    learned_reward: bool = False
+    reward_hidden: tuple[int, ...] = (64, 64)
+    policy_lr: float = 3e-4
+    critic_lr: float = 1e-3
+    model_lr: float = 1e-3
+    batch_size: int = 64
+    replay_capacity: int = 100_000
+    #: learning starts once this many transitions (collected by the untrained policy itself) are stored
+    min_replay: int = 64
+    updates_per_step: int = 1
+    polyak: float = 0.005
+    iw_truncation: float = 5.0
+    grad_clip: float = 1.0
+    sigma_init: float = 0.3
+    sigma_min: float = 0.1
+    sigma_max: float = 1.0
+    state_dependent_sigma: bool = True
+    #: transitions used by the on-policy estimators (svg1, ac): the most recent ones
+    onpolicy_window: int = 32
+    svgk_horizon: int = 3
+    planner_horizon: int = 50
+    planner_rollouts: int = 16
+    svg0_samples: int = 1
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if self.algo not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {self.algo!r}; valid: {', '.join(ALGORITHMS)}")
+        for name in ("policy_hidden", "critic_hidden", "model_hidden", "reward_hidden"):
+            value = tuple(int(v) for v in getattr(self, name))
+            if any(v <= 0 for v in value):
+                raise ValueError(f"{name} must be positive layer widths, got {value}")
+            setattr(self, name, value)
+        positive = ("policy_lr", "critic_lr", "model_lr", "batch_size", "replay_capacity", "updates_per_step",
+                    "iw_truncation", "grad_clip", "onpolicy_window", "svgk_horizon", "planner_horizon",
+                    "planner_rollouts", "svg0_samples")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        if not 0.0 < self.polyak <= 1.0:
+            raise ValueError(f"polyak must be in (0, 1], got {self.polyak}")
+        if self.min_replay < 1:
+            raise ValueError(f"min_replay must be >= 1, got {self.min_replay}")
+        if self.model_noise not in ("additive", "heteroscedastic"):
+            raise ValueError(f"model_noise must be 'additive' or 'heteroscedastic', got {self.model_noise!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def algo_defaults(algo: str) -> dict[str, Any]:
+    """The per-algorithm YAML (``svg_control/algo_configs/<algo>.yaml``)."""
+    if algo not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algo!r}; valid: {', '.join(ALGORITHMS)}")
+    path = ALGO_CONFIG_DIR / f"{algo}.yaml"
+    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    return dict(data or {})
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'key=value' with a YAML-parsed value (so 1e-3, true, [64, 64] work)."""
+    if "=" not in text:
+        raise ValueError(f"override {text!r} must look like key=value")
+    key, raw = text.split("=", 1)
+    return key.strip(), yaml.safe_load(raw)
+
+
+def build_config(algo: str, *layers: dict[str, Any]) -> AgentConfig:
+    """Algorithm defaults, then each layer of overrides in order; unknown keys are an error."""
+    merged: dict[str, Any] = {**algo_defaults(algo)}
+    for layer in layers:
+        merged.update(layer or {})
+    merged["algo"] = algo
+    known = {f.name for f in dataclasses.fields(AgentConfig)}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ValueError(f"unknown hyperparameter(s) {unknown}; valid: {sorted(known)}")
+    return AgentConfig(**merged)

@@ -1,0 +1,57 @@
+"""Critics: V(s) for SVG(1)/SVG(k)/actor-critic, Q(s, a) for SVG(0) and DPG.
+
+Both are learned by fitted policy evaluation against a slowly moving target
+copy (polyak averaging), the paper's approach for V.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .networks import mlp
+from .normalizer import RunningNorm
+
+
+class ValueCritic(nn.Module):
+    def __init__(self, obs_dim: int, hidden: Sequence[int] = (128, 128), activation: str = "tanh",
+                 obs_norm: RunningNorm | None = None) -> None:
+        super().__init__()
+        self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
+        self.net = mlp(obs_dim, hidden, 1, activation)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(self.obs_norm.normalize(obs)).squeeze(-1)
+
+
+class QCritic(nn.Module):
+    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (128, 128), activation: str = "tanh",
+                 obs_norm: RunningNorm | None = None, action_center: torch.Tensor | None = None,
+                 action_scale: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
+        self.register_buffer("action_center", torch.zeros(act_dim) if action_center is None else action_center.clone())
+        self.register_buffer("action_scale", torch.ones(act_dim) if action_scale is None else action_scale.clone())
+        self.net = mlp(obs_dim + act_dim, hidden, 1, activation)
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
+        return self.net(x).squeeze(-1)
+
+
+def make_target(module: nn.Module) -> nn.Module:
+    """A frozen copy that shares the (running) observation normaliser with its source."""
+    target = copy.deepcopy(module)
+    if hasattr(module, "obs_norm"):
+        target.obs_norm = module.obs_norm
+    for p in target.parameters():
+        p.requires_grad_(False)
+    return target
+
+
+@torch.no_grad()
+def polyak_update(target: nn.Module, source: nn.Module, tau: float) -> None:
+    for tp, sp in zip(target.parameters(), source.parameters()):
+        tp.lerp_(sp, tau)
