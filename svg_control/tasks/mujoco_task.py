@@ -1,0 +1,191 @@
+"""Base class for the MuJoCo tasks: model loading, actuator noise, stepping, one reward for numpy and torch.
+
+Why the pieces look the way they do:
+
+* **One reward definition.** Each task writes its reward once as ``_reward(obs, act, next_obs, xp)`` using
+  only arithmetic, indexing, ``.sum(-1)`` and ``xp.<fn>`` (``xp`` is ``numpy`` or ``torch``). ``step`` calls
+  it with numpy on the single transition (a torch call per step costs more than the physics on small
+  models), the learner calls :meth:`reward_torch` on batches. Same code, so they agree to float precision;
+  ``test/test_tasks.py`` checks 1e-6.
+* **Rewards see only (obs, action, next_obs).** Anything a reward needs (target, normalised time) is in
+  the observation, because the learner evaluates rewards on model-predicted states.
+* **Actuator noise is torque noise.** The policy's action is clipped to the actuator ``ctrlrange``; then
+  Gaussian noise with std ``actuator_noise * max(|ctrlrange|)`` per actuator is added and written to
+  ``data.ctrl`` *without clipping again*: the noise models the motor, not the command, so the applied
+  torque may exceed the nominal range by the noise. To let MuJoCo apply it, ``actuator_ctrllimited`` is
+  switched off after the ranges are read (we clip the command ourselves). The noise is drawn once per
+  control step and held over the substeps.
+* **Seeded.** All randomness (reset distribution, noise, task-specific disturbances) comes from one
+  ``numpy.random.Generator``; ``reset(seed)`` re-seeds it, ``reset()`` continues the stream.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import mujoco
+import numpy as np
+import torch
+
+from ..core.task import StepResult, Task, TaskSpec
+
+
+def sim_dir() -> Path:
+    """Directory holding the MJCF files: the repo's ``sim/`` or, if installed by colcon, the share dir."""
+    here = Path(__file__).resolve().parents[2] / "sim"
+    if here.is_dir():
+        return here
+    try:  # installed with colcon: share/svg_control/sim
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory("svg_control")) / "sim"
+        if share.is_dir():
+            return share
+    except Exception:  # noqa: BLE001, S110 - ament not installed or package not found: fall through
+        pass
+    raise FileNotFoundError(f"svg_control: MJCF directory not found (looked in {here} and the ament share dir)")
+
+
+def load_model(xml_file: str) -> mujoco.MjModel:
+    """Load ``sim/<xml_file>``."""
+    path = sim_dir() / xml_file
+    if not path.is_file():
+        raise FileNotFoundError(f"svg_control: MJCF file {path} does not exist")
+    return mujoco.MjModel.from_xml_path(str(path))
+
+
+class MujocoTask(Task):
+    """A task on one MJCF model. Subclasses set ``xml_file`` and implement the hooks below.
+
+    Hooks: ``_reset_state`` (sample qpos/qvel and task variables), ``observation``, ``_reward`` (static,
+    numpy/torch agnostic), optionally ``_terminated``, ``_before_physics`` and ``_after_physics``.
+    """
+
+    xml_file: str = ""
+    obs_labels: tuple[str, ...] = ()
+    description: str = ""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        n_substeps: int,
+        horizon: int,
+        actuator_noise: float = 0.0,
+        seed: int | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        if n_substeps < 1 or horizon < 1:
+            raise ValueError(f"task {name!r}: n_substeps and horizon must be >= 1")
+        if actuator_noise < 0:
+            raise ValueError(f"task {name!r}: actuator_noise must be >= 0")
+        self.model = load_model(self.xml_file)
+        self._configure_model(self.model)
+        self.data = mujoco.MjData(self.model)
+        self.n_substeps = int(n_substeps)
+        rng_ = self.model.actuator_ctrlrange
+        self._low = rng_[:, 0].copy()
+        self._high = rng_[:, 1].copy()
+        self.actuator_noise = float(actuator_noise)
+        self._noise_std = self.actuator_noise * np.maximum(np.abs(self._low), np.abs(self._high))
+        self.model.actuator_ctrllimited[:] = 0  # we clip the command; the noise on top must not be clipped
+        nu = self.model.nu
+        joint_names = tuple(
+            mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_JOINT, int(self.model.actuator_trnid[i, 0])) or f"u{i}"
+            for i in range(nu)
+        )
+        self.rng = np.random.default_rng(seed)
+        self.t = 0
+        self._obs = np.zeros(0)
+        self._init_task_state()
+        obs_dim = int(self.observation().shape[0])
+        self.spec = TaskSpec(
+            name=name,
+            obs_dim=obs_dim,
+            act_dim=nu,
+            action_low=tuple(float(x) for x in self._low),
+            action_high=tuple(float(x) for x in self._high),
+            dt=float(self.model.opt.timestep * self.n_substeps),
+            horizon=int(horizon),
+            obs_labels=self.obs_labels,
+            joint_names=joint_names,
+            actuator_noise=self.actuator_noise,
+            description=self.description,
+            extras=dict(extras or {}),
+        )
+
+    # ------------------------------------------------------------------ hooks
+    def _configure_model(self, model: mujoco.MjModel) -> None:
+        """Change model parameters after loading (variants such as joint springs)."""
+
+    def _init_task_state(self) -> None:
+        """Create task variables (targets ...) before the first ``observation`` call."""
+
+    def _reset_state(self) -> None:
+        """Sample the initial state into ``self.data`` (after ``mj_resetData``) and task variables."""
+
+    def observation(self) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def _reward(obs: Any, act: Any, nxt: Any, xp: ModuleType) -> Any:
+        raise NotImplementedError
+
+    def _terminated(self, obs: np.ndarray) -> bool:
+        return False
+
+    def _before_physics(self, action: np.ndarray) -> None:
+        """Called after ``data.ctrl`` is set, before the substeps (random forces ...)."""
+
+    def _after_physics(self) -> None:
+        """Called after the substeps, before the observation (kinematic targets ...)."""
+
+    # --------------------------------------------------------------- contract
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        mujoco.mj_resetData(self.model, self.data)
+        self.t = 0
+        self._reset_state()
+        mujoco.mj_forward(self.model, self.data)
+        self._obs = self.observation()
+        return self._obs.copy()
+
+    def clip_action(self, action: np.ndarray) -> np.ndarray:
+        """Same contract as ``Task.clip_action`` (ValueError on bad shape / NaN / Inf), minus numpy overhead."""
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != (self.spec.act_dim,):
+            raise ValueError(f"task {self.spec.name!r}: action has shape {a.shape}, expected ({self.spec.act_dim},)")
+        if not math.isfinite(a.sum()):
+            raise ValueError(f"task {self.spec.name!r}: action contains NaN or Inf: {a}")
+        return np.minimum(np.maximum(a, self._low), self._high)
+
+    def step(self, action: np.ndarray) -> StepResult:
+        if self._obs.shape[0] != self.spec.obs_dim:
+            raise RuntimeError(f"task {self.spec.name!r}: call reset() before step()")
+        a = self.clip_action(action)
+        ctrl = a + self.rng.standard_normal(a.shape[0]) * self._noise_std if self.actuator_noise > 0 else a
+        self.data.ctrl[:] = ctrl
+        self._before_physics(a)
+        mujoco.mj_step(self.model, self.data, self.n_substeps)
+        self.t += 1
+        self._after_physics()
+        obs = self.observation()
+        reward = float(self._reward(self._obs, a, obs, np))
+        self._obs = obs
+        terminated = self._terminated(obs)
+        truncated = (not terminated) and self.t >= self.spec.horizon
+        return StepResult(obs.copy(), reward, terminated, truncated, {"t": self.t})
+
+    def reward_torch(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        return self._reward(obs, action, next_obs, torch)
+
+    def reward_numpy(self, obs: np.ndarray, action: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+        """The step() reward on numpy arrays (single rows or batches)."""
+        return np.asarray(self._reward(obs, action, next_obs, np), dtype=np.float64)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,60 @@
+"""Walker: a planar biped (``sim/walker.xml``, Gymnasium's Walker2d-v5 model) walking forward.
+
+State (18): ``[z, cos(pitch), sin(pitch), 6 joint angles, vx, vz, pitch_rate, 6 joint velocities]`` --
+Gymnasium's layout with the pitch as cos/sin, like the half-cheetah (x position left out; z is absolute
+because the rootz joint has ref = 1.25). Velocities are not clipped.
+Actions (6): torques in [-1, 1] (gear 100).
+
+Reward (everything from the observations)::
+
+    r = 0.5 (vx + vx') + 1 - 1e-3 |a|^2
+
+The episode terminates when the walker falls: z' outside (0.8, 2.0) or |pitch'| > 1, i.e. cos(pitch') < cos(1)
+(Gymnasium's "healthy" range); the +1 alive bonus rewards staying up. dt = 0.008 s (4 x 2 ms RK4), horizon 1000.
+Reset: qpos = rest pose + U(-5e-3, 5e-3), qvel ~ U(-5e-3, 5e-3).
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .mujoco_task import MujocoTask
+
+VX = 9
+COS_MAX_PITCH = math.cos(1.0)
+
+
+class Walker(MujocoTask):
+    xml_file = "walker.xml"
+    obs_labels = (
+        ("z", "cos_pitch", "sin_pitch", "thigh", "leg", "foot", "thigh_left", "leg_left", "foot_left")
+        + ("vx", "vz", "pitch_rate", "thigh_vel", "leg_vel", "foot_vel", "thigh_left_vel", "leg_left_vel")
+        + ("foot_left_vel",)
+    )
+    description = "planar biped walking forward; terminates when it falls"
+
+    def __init__(self, *, horizon: int = 1000, actuator_noise: float = 0.0, seed: int | None = None) -> None:
+        super().__init__(
+            name="walker", n_substeps=4, horizon=horizon, actuator_noise=actuator_noise, seed=seed,
+            extras={"forward_velocity_index": VX},
+        )  # fmt: skip
+
+    def _reset_state(self) -> None:
+        nq = self.model.nq
+        self.data.qpos[:] = self.model.qpos0 + self.rng.uniform(-5e-3, 5e-3, size=nq)
+        self.data.qvel[:] = self.rng.uniform(-5e-3, 5e-3, size=nq)
+
+    def observation(self) -> np.ndarray:
+        q = self.data.qpos
+        return np.concatenate(((q[1], math.cos(q[2]), math.sin(q[2])), q[3:], self.data.qvel))
+
+    def _terminated(self, obs: np.ndarray) -> bool:
+        return not (0.8 < obs[0] < 2.0 and obs[1] > COS_MAX_PITCH)
+
+    @staticmethod
+    def _reward(obs: Any, act: Any, nxt: Any, xp: ModuleType) -> Any:
+        return 0.5 * (obs[..., VX] + nxt[..., VX]) + 1.0 - 1e-3 * (act**2).sum(-1)
