@@ -1,0 +1,168 @@
+"""`svg-control train|eval|launch|tasks|render|plot`.
+
+Errors that a user can fix (unknown task or algorithm, a bad override, a
+missing run directory, a corrupt checkpoint) print one line and exit 2
+instead of a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .core.config import ALGORITHMS, parse_override
+
+
+def _overrides(items: list[str]) -> dict:
+    return dict(parse_override(item) for item in items)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .trainer import RunSettings, read_settings, train
+
+    torch.set_num_threads(args.threads)
+    if args.resume:
+        settings = read_settings(args.resume)
+        if args.steps:
+            settings.steps = args.steps
+        out = args.resume
+    else:
+        if not args.task or not args.algo or not args.steps:
+            raise ValueError("train needs --task, --algo and --steps (or --resume DIR)")
+        out = args.out or f"runs/{args.task}-{args.algo}-s{args.seed}"
+        settings = RunSettings(task=args.task, algo=args.algo, steps=args.steps, seed=args.seed,
+                               eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+                               checkpoint_every=args.checkpoint_every, device=args.device,
+                               task_overrides=_overrides(args.task_set), overrides=_overrides(args.set))
+    records = train(settings, out, resume=bool(args.resume), progress=not args.quiet)
+    last = records[-1]
+    print(f"{settings.algo} on {settings.task}: step {last['step']}, eval return "
+          f"{last['eval_return_mean']:.2f} +- {last['eval_return_std']:.2f}; output in {out}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .tasks.registry import make_task
+    from .trainer import evaluate_policy, load_trained_policy
+
+    policy, settings = load_trained_policy(args.run)
+    task = make_task(args.task or settings.task, **settings.task_overrides)
+    returns = evaluate_policy(policy, task, args.episodes, deterministic=not args.stochastic)
+    print(f"{settings.algo} on {task.spec.name}: return {np.mean(returns):.2f} +- {np.std(returns):.2f} "
+          f"over {args.episodes} episodes")
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from .tasks.table import tasks_table
+
+    print(tasks_table())
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plotting import plot_runs
+
+    print(plot_runs(args.runs, args.output, args.title))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .tasks.render import render_episode
+
+    policy_fn = None
+    task = args.task
+    if args.policy:
+        from .trainer import load_trained_policy
+
+        policy, settings = load_trained_policy(args.policy)
+        task = task or settings.task
+
+        def policy_fn(obs):
+            return policy.act(obs, deterministic=True)[0]
+    if not task:
+        raise ValueError("render needs --task (or --policy RUN_DIR)")
+    print(render_episode(task, policy_fn, args.output, steps=args.steps, width=args.width, height=args.height))
+    return 0
+
+
+def cmd_launch(argv: list[str]) -> int:
+    from .nodes.launcher import main as launcher_main
+
+    return launcher_main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="svg-control", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="headless training of one algorithm on one task")
+    t.add_argument("--task")
+    t.add_argument("--algo", choices=ALGORITHMS)
+    t.add_argument("--steps", type=int)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", help="output directory (default runs/<task>-<algo>-s<seed>)")
+    t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    t.add_argument("--eval-every", type=int, default=1000)
+    t.add_argument("--eval-episodes", type=int, default=5)
+    t.add_argument("--checkpoint-every", type=int, default=5000)
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter override")
+    t.add_argument("--task-set", action="append", default=[], metavar="KEY=VALUE", help="task constructor override")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="evaluate the final policy of a run directory")
+    e.add_argument("run")
+    e.add_argument("--episodes", type=int, default=10)
+    e.add_argument("--task", help="evaluate on another task of the same dimensions")
+    e.add_argument("--stochastic", action="store_true", help="sample actions instead of the mean")
+    e.set_defaults(func=cmd_eval)
+
+    ts = sub.add_parser("tasks", help="list the task suite")
+    ts.set_defaults(func=cmd_tasks)
+
+    pl = sub.add_parser("plot", help="learning curves of run directories (seeds of one algo/task shaded)")
+    pl.add_argument("runs", nargs="+")
+    pl.add_argument("-o", "--output", default="curve.png")
+    pl.add_argument("--title")
+    pl.set_defaults(func=cmd_plot)
+
+    r = sub.add_parser("render", help="render an episode to .mp4/.gif/.png (offscreen MuJoCo)")
+    r.add_argument("--task")
+    r.add_argument("--policy", metavar="RUN_DIR", help="a training output directory")
+    r.add_argument("-o", "--output", default="episode.mp4")
+    r.add_argument("--steps", type=int, default=200)
+    r.add_argument("--width", type=int, default=320)
+    r.add_argument("--height", type=int, default=240)
+    r.set_defaults(func=cmd_render)
+
+    sub.add_parser("launch", help="start simulator, controller and learner for a task (see `launch -h`)",
+                   add_help=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "launch":
+        return cmd_launch(argv[1:])
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"svg-control {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

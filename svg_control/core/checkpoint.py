@@ -1,0 +1,191 @@
+"""Agent checkpoints: every network, optimiser state, replay contents and counter.
+
+Format: ``<dir>/checkpoint-<updates>.safetensors`` (all tensors) plus
+``<dir>/latest.json`` naming it with its SHA-256, the resolved config and the
+counters. Both are written to a temporary file and renamed into place, and
+``latest.json`` is renamed last: a write interrupted at any point leaves the
+previous checkpoint as "latest", and a file that does not match its recorded
+hash is refused. Nothing is unpickled; the JSON holds only plain values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .agent import SVGAgent
+
+LATEST = "latest.json"
+FORMAT = "svg_control.checkpoint.v1"
+KEEP = 2  # older checkpoint files kept besides the latest
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that must not be loaded (corrupt, truncated, other shape, other algorithm)."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _optimizer_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], Any]:
+    state = opt.state_dict()
+    tensors = {}
+    for idx, per_param in state["state"].items():
+        for key, value in per_param.items():
+            tensors[f"opt.{name}.{idx}.{key}"] = torch.as_tensor(value).detach().cpu().clone()
+    return tensors, state["param_groups"]
+
+
+def _restore_optimizer(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: Any) -> None:
+    prefix = f"opt.{name}."
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith(prefix):
+            idx, field = key[len(prefix):].split(".", 1)
+            state.setdefault(int(idx), {})[field] = value
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+def save_checkpoint(agent: SVGAgent, directory: str | Path) -> Path:
+    """Write a complete checkpoint atomically; returns the tensor file's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors: dict[str, torch.Tensor] = {}
+    for mod_name, module in agent.modules().items():
+        for key, value in module.state_dict().items():
+            tensors[f"{mod_name}.{key}"] = value.detach().cpu().contiguous().clone()
+    groups = {}
+    for opt_name, opt in agent.optimizers.items():
+        opt_tensors, groups[opt_name] = _optimizer_tensors(opt_name, opt)
+        tensors.update(opt_tensors)
+    for field, arr in agent.replay.arrays().items():
+        tensors[f"replay.{field}"] = torch.from_numpy(np.ascontiguousarray(arr[: agent.replay.size]).copy())
+    tensors["rng.torch_generator"] = agent.generator.get_state().clone()
+
+    name = f"checkpoint-{agent.updates:09d}-{agent.env_steps:09d}.safetensors"
+    path = directory / name
+    tmp = path.with_name(name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format": FORMAT})
+    with tmp.open("rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    manifest = {
+        "format": FORMAT,
+        "file": name,
+        "sha256": _sha256(path),
+        "config": agent.config.to_dict(),
+        "task": agent.spec.name,
+        "obs_dim": agent.spec.obs_dim,
+        "act_dim": agent.spec.act_dim,
+        "counters": {
+            "env_steps": agent.env_steps, "updates": agent.updates, "policy_version": agent.policy_version,
+            "episode_count": agent.episode_count, "nonfinite_skips": agent.nonfinite_skips,
+            "replay_size": agent.replay.size, "replay_next_index": agent.replay.next_index,
+            "replay_total_added": agent.replay.total_added,
+        },
+        "numpy_rng": agent.rng.bit_generator.state,
+        "optimizer_param_groups": groups,
+    }
+    _atomic_write_bytes(directory / LATEST, json.dumps(manifest, indent=1).encode())
+    for old in sorted(directory.glob("checkpoint-*.safetensors"))[:-(KEEP + 1)]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any] | None:
+    """The latest manifest, None if the directory holds no checkpoint; CheckpointError if unreadable."""
+    path = Path(directory) / LATEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable checkpoint manifest: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an svg_control checkpoint manifest")
+    return manifest
+
+
+def load_checkpoint(agent: SVGAgent, directory: str | Path) -> bool:
+    """Restore ``agent`` from the latest checkpoint in ``directory``; False if there is none.
+
+    Everything is verified (hash, algorithm, dimensions, every tensor's shape)
+    before anything in ``agent`` changes.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if manifest is None:
+        return False
+    path = directory / str(manifest.get("file", ""))
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file named by {LATEST} is missing")
+    if _sha256(path) != manifest.get("sha256"):
+        raise CheckpointError(f"{path}: checksum mismatch (corrupt or partially written checkpoint)")
+    if manifest["config"].get("algo") != agent.config.algo:
+        raise CheckpointError(f"checkpoint is for algorithm {manifest['config'].get('algo')!r}, "
+                              f"agent runs {agent.config.algo!r}")
+    if (manifest["obs_dim"], manifest["act_dim"]) != (agent.spec.obs_dim, agent.spec.act_dim):
+        raise CheckpointError(f"checkpoint is for obs/act dims {manifest['obs_dim']}/{manifest['act_dim']}, "
+                              f"agent has {agent.spec.obs_dim}/{agent.spec.act_dim}")
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable safetensors file: {exc}") from None
+
+    states: dict[str, dict[str, torch.Tensor]] = {}
+    for mod_name, module in agent.modules().items():
+        own = module.state_dict()
+        state = {}
+        for key, value in own.items():
+            full = f"{mod_name}.{key}"
+            if full not in tensors:
+                raise CheckpointError(f"checkpoint lacks tensor {full!r}")
+            if tensors[full].shape != value.shape:
+                raise CheckpointError(f"checkpoint tensor {full!r} has shape {tuple(tensors[full].shape)}, "
+                                      f"expected {tuple(value.shape)}")
+            state[key] = tensors[full]
+        states[mod_name] = state
+    counters = manifest["counters"]
+    size = int(counters["replay_size"])
+    if size > agent.replay.capacity:
+        raise CheckpointError(f"checkpoint holds {size} transitions, replay capacity is {agent.replay.capacity}")
+
+    for mod_name, module in agent.modules().items():
+        module.load_state_dict(states[mod_name])
+    for opt_name, opt in agent.optimizers.items():
+        _restore_optimizer(opt_name, opt, tensors, manifest["optimizer_param_groups"][opt_name])
+    arrays = {}
+    for field, arr in agent.replay.arrays().items():
+        full = np.zeros_like(arr)
+        full[:size] = tensors[f"replay.{field}"].numpy()
+        arrays[field] = full
+    agent.replay.load_arrays(arrays, size, int(counters["replay_next_index"]), int(counters["replay_total_added"]))
+    agent.generator.set_state(tensors["rng.torch_generator"])
+    agent.rng.bit_generator.state = manifest["numpy_rng"]
+    agent.env_steps = int(counters["env_steps"])
+    agent.updates = int(counters["updates"])
+    agent.policy_version = int(counters["policy_version"])
+    agent.episode_count = int(counters["episode_count"])
+    agent.nonfinite_skips = int(counters["nonfinite_skips"])
+    return True

@@ -1,0 +1,67 @@
+"""Learning curves from trainer output directories: return vs steps, seeds shaded.
+
+Runs are grouped by label (default: "<algo> on <task>" from each run's
+config.yaml); a group's seeds are interpolated onto common steps and drawn
+as mean with a min-max band.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+
+def load_curve(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found")
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not records:
+        raise ValueError(f"{path} holds no evaluations")
+    return np.array([r["step"] for r in records]), np.array([r["eval_return_mean"] for r in records])
+
+
+def run_label(run_dir: str | Path) -> str:
+    cfg_path = Path(run_dir) / "config.yaml"
+    if cfg_path.exists():
+        cfg = yaml.safe_load(cfg_path.read_text())
+        return f"{cfg.get('algo')} on {cfg.get('task')}"
+    return Path(run_dir).name
+
+
+def plot_runs(run_dirs: list[str | Path], out: str | Path, title: str | None = None,
+              labels: list[str] | None = None) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+    for i, run in enumerate(run_dirs):
+        label = labels[i] if labels else run_label(run)
+        groups[label].append(load_curve(run))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for label, curves in groups.items():
+        grid = np.unique(np.concatenate([steps for steps, _ in curves]))
+        end = min(steps[-1] for steps, _ in curves)
+        grid = grid[grid <= end]
+        values = np.stack([np.interp(grid, steps, ret) for steps, ret in curves])
+        mean = values.mean(0)
+        (line,) = ax.plot(grid, mean, label=f"{label} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
+        if len(curves) > 1:
+            ax.fill_between(grid, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("evaluation return (mean action)")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

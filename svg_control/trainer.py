@@ -1,0 +1,182 @@
+"""Headless trainer: the nodes' algorithm in one process, no DDS in between.
+
+It drives the very same ``SVGAgent`` the learner node uses (act, observe,
+update per environment step), so benchmark and paper-figure numbers describe
+the product. Output directory layout::
+
+    DIR/config.yaml       resolved run settings and hyperparameters
+    DIR/metrics.jsonl     one JSON object per evaluation
+    DIR/checkpoints/      agent checkpoints (safetensors + latest.json)
+    DIR/policy.safetensors  the final policy, loadable by `eval`, `render` and the controller
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from tqdm import tqdm
+
+from .core.agent import SVGAgent
+from .core.checkpoint import load_checkpoint, save_checkpoint
+from .core.config import build_config
+from .core.policy import GaussianPolicy
+from .core.serialization import load_policy_bytes, policy_to_bytes
+from .core.task import Task
+from .core.transition import Transition
+from .tasks.registry import make_task
+
+EVAL_SEED_BASE = 1_000_000  # evaluation episodes never share seeds with training episodes
+
+
+@dataclass
+class RunSettings:
+    task: str
+    algo: str
+    steps: int
+    seed: int = 0
+    eval_every: int = 1000
+    eval_episodes: int = 5
+    checkpoint_every: int = 5000
+    device: str = "cpu"
+    task_overrides: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        for name in ("steps", "eval_every", "eval_episodes", "checkpoint_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+
+def evaluate_policy(policy: GaussianPolicy, task: Task, episodes: int, seed_base: int = EVAL_SEED_BASE,
+                    deterministic: bool = True) -> list[float]:
+    """Undiscounted returns of ``episodes`` seeded episodes (mean action by default)."""
+    returns = []
+    generator = torch.Generator().manual_seed(seed_base)
+    for i in range(episodes):
+        obs = task.reset(seed=seed_base + i)
+        total, done = 0.0, False
+        while not done:
+            action, _ = policy.act(obs, deterministic, generator)
+            result = task.step(action)
+            total += result.reward
+            obs = result.obs
+            done = result.terminated or result.truncated
+        returns.append(total)
+    return returns
+
+
+def build_agent(settings: RunSettings) -> tuple[SVGAgent, Task, Task]:
+    torch.manual_seed(settings.seed)
+    task = make_task(settings.task, **settings.task_overrides)
+    eval_task = make_task(settings.task, **settings.task_overrides)
+    config = build_config(settings.algo, settings.overrides)
+    agent = SVGAgent(task.spec, task.reward_torch, config, seed=settings.seed, device=settings.device)
+    return agent, task, eval_task
+
+
+def _write_config(out: Path, settings: RunSettings, agent: SVGAgent) -> None:
+    doc = {
+        "task": settings.task, "algo": settings.algo, "steps": settings.steps, "seed": settings.seed,
+        "eval_every": settings.eval_every, "eval_episodes": settings.eval_episodes,
+        "checkpoint_every": settings.checkpoint_every, "device": settings.device,
+        "task_overrides": settings.task_overrides, "overrides": settings.overrides,
+        "agent": agent.config.to_dict(),
+    }
+    (out / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def read_settings(out: str | Path) -> RunSettings:
+    """Settings of an earlier run (for --resume and eval)."""
+    path = Path(out) / "config.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: is {out} a training output directory?")
+    doc = yaml.safe_load(path.read_text())
+    keys = ("task", "algo", "steps", "seed", "eval_every", "eval_episodes", "checkpoint_every", "device",
+            "task_overrides", "overrides")
+    return RunSettings(**{k: doc[k] for k in keys if k in doc})
+
+
+def train(settings: RunSettings, out: str | Path, resume: bool = False, progress: bool = True) -> list[dict]:
+    """Run (or continue) training; returns the evaluation records written to metrics.jsonl."""
+    settings.validate()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    agent, task, eval_task = build_agent(settings)
+    ckpt_dir = out / "checkpoints"
+    records: list[dict] = []
+    metrics_path = out / "metrics.jsonl"
+    wall_offset = 0.0
+    if resume:
+        if not load_checkpoint(agent, ckpt_dir):
+            raise FileNotFoundError(f"--resume: no checkpoint in {ckpt_dir}")
+        if metrics_path.exists():
+            records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+            records = [r for r in records if r["step"] <= agent.env_steps]
+            wall_offset = records[-1]["wall_s"] if records else 0.0
+            metrics_path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    else:
+        metrics_path.write_text("")
+        _write_config(out, settings, agent)
+
+    def log_eval() -> None:
+        returns = evaluate_policy(agent.policy, eval_task, settings.eval_episodes)
+        record = {
+            "step": agent.env_steps, "wall_s": round(wall_offset + time.perf_counter() - start, 3),
+            "eval_return_mean": float(np.mean(returns)), "eval_return_std": float(np.std(returns)),
+            "episodes": agent.episode_count, "updates": agent.updates, "policy_version": agent.policy_version,
+            "nonfinite_skips": agent.nonfinite_skips, **{k: round(v, 6) for k, v in agent.last_losses.items()},
+        }
+        records.append(record)
+        with metrics_path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        bar.set_postfix(ret=f"{record['eval_return_mean']:.1f}")
+
+    start = time.perf_counter()
+    obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
+    bar = tqdm(total=settings.steps, initial=agent.env_steps, disable=not progress, desc=f"{settings.algo} on "
+               f"{settings.task}", unit="step", dynamic_ncols=True)
+    if agent.env_steps == 0:
+        log_eval()
+    while agent.env_steps < settings.steps:
+        action, log_prob = agent.act(obs)
+        result = task.step(action)
+        agent.observe(Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated,
+                                 log_prob, agent.policy_version))
+        for _ in range(agent.config.updates_per_step):
+            agent.update()
+        if result.terminated or result.truncated:
+            obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
+        else:
+            obs = result.obs
+        bar.update(1)
+        if agent.env_steps % settings.eval_every == 0 or agent.env_steps == settings.steps:
+            log_eval()
+        if agent.env_steps % settings.checkpoint_every == 0 or agent.env_steps == settings.steps:
+            save_checkpoint(agent, ckpt_dir)
+    bar.close()
+    save_policy(agent, out / "policy.safetensors")
+    return records
+
+
+def save_policy(agent: SVGAgent, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(policy_to_bytes(agent.policy, agent.policy_version))
+    tmp.replace(path)
+
+
+def load_trained_policy(run_dir: str | Path) -> tuple[GaussianPolicy, RunSettings]:
+    """The final policy of a run directory, rebuilt from its config and verified on load."""
+    run_dir = Path(run_dir)
+    settings = read_settings(run_dir)
+    agent, _, _ = build_agent(settings)
+    path = run_dir / "policy.safetensors"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found (run not finished? use its checkpoints with --resume)")
+    load_policy_bytes(agent.policy, path.read_bytes())
+    return agent.policy, settings
