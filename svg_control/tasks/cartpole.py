@@ -24,6 +24,7 @@ from .mujoco_task import MujocoTask
 
 
 class Cartpole(MujocoTask):
+    render_camera = {"distance": 4.5, "elevation": -5.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "cartpole.xml"
     obs_labels = ("x", "cos_theta", "sin_theta", "x_dot", "theta_dot")
 

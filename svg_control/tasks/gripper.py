@@ -30,6 +30,7 @@ SITE = (-0.15, 0.0)
 
 
 class Gripper(MujocoTask):
+    render_camera = {"distance": 0.9, "elevation": -90.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "gripper.xml"
     obs_labels = ("q1", "q2", "q3", "q1_dot", "q2_dot", "q3_dot", "ball_x", "ball_y", "ball_vx", "ball_vy")
     description = "reacher arm with an adhesive gripper: pick up a ball and bring it to a site"

@@ -32,6 +32,7 @@ VX = 9
 
 
 class HalfCheetah(MujocoTask):
+    render_camera = {"distance": 3.5, "elevation": -10.0, "azimuth": 90.0, "track": 1.0}  # noqa: RUF012 - read-only
     xml_file = "half_cheetah.xml"
     obs_labels = ("rootz", "cos_pitch", "sin_pitch", "bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot") + (
         "vx",

@@ -31,6 +31,7 @@ SAG = 0.2 * 9.81 / 20.0  # ball mass * g / spring stiffness
 
 
 class HandBall(MujocoTask):
+    render_camera = {"distance": 1.8, "elevation": 0.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "hand_ball.xml"
     obs_labels = (
         "hand_x", "hand_z", "ball_x", "ball_z", "hand_vx", "hand_vz", "ball_vx", "ball_vz",

@@ -37,6 +37,7 @@ STAND_HEIGHT = 1.21
 
 
 class Monoped(MujocoTask):
+    render_camera = {"distance": 3.5, "elevation": -10.0, "azimuth": 90.0, "track": 1.0}  # noqa: RUF012 - read-only
     xml_file = "monoped.xml"
     obs_labels = (
         "z", "cos_pitch", "sin_pitch", "hip", "knee", "ankle", "toe",

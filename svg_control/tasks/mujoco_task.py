@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import mujoco
 import numpy as np
@@ -67,6 +67,8 @@ class MujocoTask(Task):
     xml_file: str = ""
     obs_labels: tuple[str, ...] = ()
     description: str = ""
+    # how render.py frames the robot: distance [m], elevation / azimuth [deg], track (follow body 1)
+    render_camera: ClassVar[dict[str, float]] = {"distance": 3.0, "elevation": -15.0, "azimuth": 90.0, "track": 1.0}
 
     def __init__(
         self,

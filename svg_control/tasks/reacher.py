@@ -37,6 +37,7 @@ def fingertip(q1: Any, q2: Any, q3: Any, xp: ModuleType) -> tuple[Any, Any]:
 
 
 class Reacher(MujocoTask):
+    render_camera = {"distance": 0.9, "elevation": -90.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "reacher.xml"
     obs_labels = ("q1", "q2", "q3", "q1_dot", "q2_dot", "q3_dot", "target_x", "target_y")
 

@@ -92,6 +92,7 @@ def swimmer_mjcf(n_links: int) -> str:
 
 
 class Swimmer(MujocoTask):
+    render_camera = {"distance": 2.0, "elevation": -60.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     """Swim the nose to the goal at the origin; see the module docstring for the layout."""
 
     def __init__(

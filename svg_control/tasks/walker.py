@@ -29,6 +29,7 @@ COS_MAX_PITCH = math.cos(1.0)
 
 
 class Walker(MujocoTask):
+    render_camera = {"distance": 4.0, "elevation": -10.0, "azimuth": 90.0, "track": 1.0}  # noqa: RUF012 - read-only
     xml_file = "walker.xml"
     obs_labels = (
         ("z", "cos_pitch", "sin_pitch", "thigh", "leg", "foot", "thigh_left", "leg_left", "foot_left")
