@@ -71,8 +71,10 @@ class HandBall(MujocoTask):
         self.data.mocap_pos[0, [0, 2]] = self.targets[:2]
         self.data.mocap_pos[1, [0, 2]] = self.targets[2:]
 
-    def _before_physics(self, action: np.ndarray) -> None:
-        self.data.xfrc_applied[2, [0, 2]] = self.force_std * self.rng.standard_normal(2)  # body 2 = ball
+    def _before_physics(self, action: list[float]) -> None:
+        fx, fz = self.rng.standard_normal(2)
+        frc = self.data.xfrc_applied[2]  # body 2 = ball
+        frc[0], frc[2] = self.force_std * fx, self.force_std * fz
 
     def observation(self) -> np.ndarray:
         q, v = self.data.qpos, self.data.qvel

@@ -3,10 +3,11 @@
 Why the pieces look the way they do:
 
 * **One reward definition.** Each task writes its reward once as ``_reward(obs, act, next_obs, xp)`` using
-  only arithmetic, indexing, ``.sum(-1)`` and ``xp.<fn>`` (``xp`` is ``numpy`` or ``torch``). ``step`` calls
-  it with numpy on the single transition (a torch call per step costs more than the physics on small
-  models), the learner calls :meth:`reward_torch` on batches. Same code, so they agree to float precision;
-  ``test/test_tasks.py`` checks 1e-6.
+  only arithmetic, ``x[..., i]`` / ``x[..., i:j]`` indexing, ``**``, ``.sum(-1)`` and ``xp.cos/sin/exp/tanh``.
+  The learner calls it through :meth:`reward_torch` on batches (``xp = torch``); ``step`` calls the same
+  function on the single transition as Python floats (rows wrapped in :class:`_Row`, ``xp = math``),
+  because a torch call per step, or even numpy 0-d arithmetic, costs more than the physics on small
+  models. Same code, so they agree to float precision; ``test/test_tasks.py`` checks 1e-6.
 * **Rewards see only (obs, action, next_obs).** Anything a reward needs (target, normalised time) is in
   the observation, because the learner evaluates rewards on model-predicted states.
 * **Actuator noise is torque noise.** The policy's action is clipped to the actuator ``ctrlrange``; then
@@ -31,6 +32,29 @@ import numpy as np
 import torch
 
 from ..core.task import StepResult, Task, TaskSpec
+
+
+class _Row:
+    """A 1-D row of Python floats that answers ``row[..., i]``, ``row[..., i:j]``, ``row ** p`` and ``.sum(-1)``.
+
+    Lets the batched reward code run on one transition at Python-float speed.
+    """
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: list[float]) -> None:
+        self.v = v
+
+    def __getitem__(self, key: Any) -> Any:
+        idx = key[-1] if isinstance(key, tuple) else key
+        out = self.v[idx]
+        return _Row(out) if isinstance(idx, slice) else out
+
+    def __pow__(self, p: float) -> _Row:
+        return _Row([x**p for x in self.v])
+
+    def sum(self, axis: int = -1) -> float:
+        return sum(self.v)
 
 
 def sim_dir() -> Path:
@@ -102,6 +126,7 @@ class MujocoTask(Task):
         self.rng = np.random.default_rng(seed)
         self.t = 0
         self._obs = np.zeros(0)
+        self._obs_row = _Row([])
         self._init_task_state()
         obs_dim = int(self.observation().shape[0])
         self.spec = TaskSpec(
@@ -118,6 +143,9 @@ class MujocoTask(Task):
             description=self.description,
             extras=dict(extras or {}),
         )
+        self._act_shape = (nu,)
+        self._low_l, self._high_l = self._low.tolist(), self._high.tolist()
+        self._horizon_steps = int(horizon)
 
     # ------------------------------------------------------------------ hooks
     def _configure_model(self, model: mujoco.MjModel) -> None:
@@ -139,8 +167,8 @@ class MujocoTask(Task):
     def _terminated(self, obs: np.ndarray) -> bool:
         return False
 
-    def _before_physics(self, action: np.ndarray) -> None:
-        """Called after ``data.ctrl`` is set, before the substeps (random forces ...)."""
+    def _before_physics(self, action: list[float]) -> None:
+        """Called with the clipped action after ``data.ctrl`` is set, before the substeps (random forces ...)."""
 
     def _after_physics(self) -> None:
         """Called after the substeps, before the observation (kinematic targets ...)."""
@@ -154,32 +182,46 @@ class MujocoTask(Task):
         self._reset_state()
         mujoco.mj_forward(self.model, self.data)
         self._obs = self.observation()
+        self._obs_row = _Row(self._obs.tolist())
         return self._obs.copy()
 
     def clip_action(self, action: np.ndarray) -> np.ndarray:
         """Same contract as ``Task.clip_action`` (ValueError on bad shape / NaN / Inf), minus numpy overhead."""
         a = np.asarray(action, dtype=np.float64)
-        if a.shape != (self.spec.act_dim,):
+        if a.shape != self._act_shape:
             raise ValueError(f"task {self.spec.name!r}: action has shape {a.shape}, expected ({self.spec.act_dim},)")
         if not math.isfinite(a.sum()):
             raise ValueError(f"task {self.spec.name!r}: action contains NaN or Inf: {a}")
         return np.minimum(np.maximum(a, self._low), self._high)
 
+    def _clip_fast(self, action: np.ndarray) -> list[float]:
+        """``clip_action`` on Python floats: the per-step path (numpy calls cost ~1 us each at this size)."""
+        v = action.tolist() if isinstance(action, np.ndarray) else list(np.asarray(action, dtype=np.float64).ravel())
+        if len(v) != self.spec.act_dim or (isinstance(action, np.ndarray) and action.ndim != 1):
+            self.clip_action(action)  # raises with the shape message
+        if not all(map(math.isfinite, v)):
+            self.clip_action(action)  # raises with the NaN/Inf message
+        return [lo if x < lo else min(x, hi) for x, lo, hi in zip(v, self._low_l, self._high_l)]
+
     def step(self, action: np.ndarray) -> StepResult:
         if self._obs.shape[0] != self.spec.obs_dim:
             raise RuntimeError(f"task {self.spec.name!r}: call reset() before step()")
-        a = self.clip_action(action)
-        ctrl = a + self.rng.standard_normal(a.shape[0]) * self._noise_std if self.actuator_noise > 0 else a
-        self.data.ctrl[:] = ctrl
+        a = self._clip_fast(action)
+        data = self.data
+        if self.actuator_noise > 0:
+            data.ctrl[:] = self.rng.standard_normal(len(a)) * self._noise_std + a
+        else:
+            data.ctrl[:] = a
         self._before_physics(a)
-        mujoco.mj_step(self.model, self.data, self.n_substeps)
+        mujoco.mj_step(self.model, data, self.n_substeps)
         self.t += 1
         self._after_physics()
         obs = self.observation()
-        reward = float(self._reward(self._obs, a, obs, np))
-        self._obs = obs
+        row = _Row(obs.tolist())
+        reward = float(self._reward(self._obs_row, _Row(a), row, math))
+        self._obs, self._obs_row = obs, row
         terminated = self._terminated(obs)
-        truncated = (not terminated) and self.t >= self.spec.horizon
+        truncated = (not terminated) and self.t >= self._horizon_steps
         return StepResult(obs.copy(), reward, terminated, truncated, {"t": self.t})
 
     def reward_torch(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
