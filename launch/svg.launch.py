@@ -1,0 +1,39 @@
+"""ros2 launch svg_control svg.launch.py task:=<task> [namespace:=<ns>]
+
+Starts simulator, controller and learner for one task from the node-set description shared with
+`svg-control launch` (svg_control/nodes/node_set.py): same executables, node names, parameter files
+(config/defaults.yaml, then config/<task>.yaml) and overrides. Only runs on a ROS 2 install
+(`launch`/`launch_ros` have no PyPI wheels); elsewhere use `svg-control launch <task>`.
+"""
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from launch import LaunchDescription
+from svg_control.nodes.node_set import PACKAGE, node_set
+
+
+def _nodes(context, *args, **kwargs):
+    task = LaunchConfiguration("task").perform(context)
+    namespace = LaunchConfiguration("namespace").perform(context)
+    return [
+        Node(
+            package=PACKAGE,
+            executable=spec.executable,
+            name=spec.name,
+            namespace=namespace,
+            parameters=[str(f) for f in spec.param_files] + ([spec.parameters] if spec.parameters else []),
+            remappings=list(spec.remappings),
+            output="screen",
+            emulate_tty=True,
+        )
+        for spec in node_set(task)
+    ]
+
+
+def generate_launch_description() -> LaunchDescription:
+    return LaunchDescription([
+        DeclareLaunchArgument("task", default_value="monoped", description="task name (config/<task>.yaml)"),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace of the three nodes"),
+        OpaqueFunction(function=_nodes),
+    ])

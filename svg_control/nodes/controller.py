@@ -1,0 +1,254 @@
+"""Controller node: runs the stochastic policy on each observation and reports what it did.
+
+Subscribes ``step`` (observation + reward + episode flags of one simulator step, see ``messages``)
+and ``policy_weights`` (UInt8MultiArray, latched). Publishes ``<controller_name>/commands`` (the
+action clamped to the actuator range), ``transitions`` (Transition wire layout, labelled: s, a, r,
+s', terminated, truncated, behaviour log-prob, policy version, actor id) and ``/diagnostics``.
+Service ``estop`` (std_srvs/SetBool): while engaged, the safe action is sent and no transitions are
+published (they would not be the policy's behaviour).
+
+* Acting starts at once with the untrained policy (no babbling phase).
+* The transition stores the *unclamped* action and its log-prob, so the learner's importance
+  weights are exact; the learner clamps it for the model and reward as the actuator did.
+* On CPU the policy is evaluated by a numpy mirror (``fast_policy``), verified against torch after
+  every swap; torch is the fallback.
+* New weights are loaded into a spare policy and checked completely (``load_policy_bytes``) before
+  the references are swapped: a bad message never touches the running policy and acting never waits.
+* Watchdog: no ``step`` for ``watchdog_timeout`` s (wall time, on purpose: it guards the link, not
+  the simulation) -> the safe action is sent every ``watchdog_timeout / 2`` s until steps return.
+  In lockstep this also starts the loop when the simulator's first message was missed.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from rclpy.node import Node
+from std_msgs.msg import Float64MultiArray, UInt8MultiArray
+from std_srvs.srv import SetBool
+
+from ..core.policy import GaussianPolicy
+from ..core.serialization import WeightsError, load_policy_bytes
+from ..core.transition import wire_length
+from . import messages, qos
+from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
+from .fast_policy import mirror
+from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
+from .runtime import run_node
+from .task_io import make_task, task_names
+
+
+def parameters() -> list[Param]:
+    from ..core.config import ALGORITHMS
+
+    return [
+        Param("task", "point_mass", "Task whose spec sizes the policy.", check=one_of(task_names())),
+        Param("algo", "svg1-er", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
+        Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
+        Param("controller_name", "effort_controller", "Commands go to <controller_name>/commands.",
+              check=relative_topic),
+        Param("device", "cpu", "Torch device of the policy: cpu or cuda[:N].", check=torch_device),
+        Param("numpy_policy", True, "Evaluate the policy with a verified numpy mirror on CPU (~10x faster per "
+              "step than torch for one observation)."),
+        Param("deterministic", False, "Send the policy mean instead of a sample.", read_only=False),
+        Param("publish_transitions", True, "Publish transitions for the learner.", read_only=False),
+        Param("watchdog_timeout", 0.5, "Seconds without a step before the safe action is sent.",
+              low=0.01, high=60.0, read_only=False),
+        Param("actor_id", 0, "Tag of this robot in its transitions (several actors, one learner).",
+              low=0, high=1_000_000),
+        Param("seed", 0, "Seed of the exploration noise.", low=0, high=2**31 - 1),
+        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
+    ]
+
+
+class ControllerNode(Node):
+    def __init__(self, name: str = "controller", **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        self.p = declare_all(self, parameters())
+        config = agent_config(self.p["algo"], self.p["agent_overrides"])
+        try:
+            task = make_task(self.p["task"])
+        except ValueError as exc:
+            raise ParameterError("task", str(exc)) from None
+        self.spec = spec = task.spec
+        task.close()
+        self.device = torch.device(self.p["device"])
+
+        def build() -> GaussianPolicy:
+            return GaussianPolicy(spec.obs_dim, spec.act_dim, spec.action_low, spec.action_high, config.policy_hidden,
+                                  sigma_init=config.sigma_init, sigma_min=config.sigma_min,
+                                  sigma_max=config.sigma_max, state_dependent_sigma=config.state_dependent_sigma,
+                                  activation=config.activation).to(self.device).eval()
+
+        torch.manual_seed(self.p["seed"])
+        self.use_numpy = self.p["numpy_policy"] and self.device.type == "cpu"
+        self.policy, self.spare = build(), build()
+        self.fast = mirror(self.policy) if self.use_numpy else None
+        self.generator = torch.Generator().manual_seed(self.p["seed"])
+        self.rng = np.random.default_rng(self.p["seed"])
+        self.version = -1  # -1: own random initialisation; the learner's versions start at 0
+        self.low, self.high = spec.low, spec.high
+        self.safe = spec.safe_action
+
+        self._cmd_layout = messages.command_layout(spec.joint_names, spec.act_dim)
+        self._tr_layout = messages.transition_layout(spec.obs_dim, spec.act_dim)
+        self._step_len = messages.step_length(spec.obs_dim)
+        self.pub_cmd = self.create_publisher(Float64MultiArray, f"{self.p['controller_name']}/commands",
+                                             qos.COMMANDS)
+        self.pub_tr = self.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
+        self.create_subscription(Float64MultiArray, "step", self.on_step, qos.STEP)
+        self.create_subscription(UInt8MultiArray, "policy_weights", self.on_weights, qos.POLICY_WEIGHTS)
+        self.create_service(SetBool, "estop", self.on_estop)
+
+        self.estop = False
+        self.last_seq = -1
+        self.last_step_time = time.monotonic()
+        self.tripped = False
+        self.pending: tuple[np.ndarray, np.ndarray, float, int] | None = None  # obs, action, log-prob, version
+        self.steps = 0
+        self.transitions = 0
+        self.malformed = 0
+        self.duplicates = 0
+        self.gaps = 0
+        self.unpaired = 0
+        self.watchdog_trips = 0
+        self.safe_commands = 0
+        self.weights_loaded = 0
+        self.weights_rejected = 0
+        self.compute_ms: deque[float] = deque(maxlen=2000)
+        self.step_rate = RateMeter()
+        period = self.p["watchdog_timeout"] / 2
+        self.create_timer(min(period, 0.1), self.on_watchdog)
+        DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
+        self.get_logger().info(f"controlling {spec.name} on {self.device}; policy {config.policy_hidden}, "
+                               f"commands on {self.p['controller_name']}/commands")
+
+    # -- control loop ------------------------------------------------------------------------------------
+    def on_step(self, msg: Float64MultiArray) -> None:
+        t0 = time.perf_counter()
+        data = messages.finite_vector(msg.data, self._step_len)
+        if data is None:
+            self.malformed += 1
+            self.get_logger().warn(f"dropped malformed step ({len(msg.data)} values, expected {self._step_len} "
+                                   f"finite); {self.malformed} so far", throttle_duration_sec=1.0)
+            return
+        n = self.spec.obs_dim
+        obs = data[:n]
+        reward, terminated, truncated, first, fresh, seq = data[n:]
+        seq = int(seq)
+        if seq <= self.last_seq and not (first > 0.5 and seq < self.last_seq):  # a restarted simulator is fine
+            self.duplicates += 1
+            return
+        if self.last_seq >= 0 and seq > self.last_seq + 1:
+            self.gaps += seq - self.last_seq - 1
+        self.last_seq = seq
+        self.last_step_time = time.monotonic()
+        self.tripped = False
+        self.steps += 1
+        self.step_rate.tick()
+        done = terminated > 0.5 or truncated > 0.5
+        if self.pending is not None and first < 0.5:
+            if fresh > 0.5:
+                self._publish_transition(obs, float(reward), terminated > 0.5, truncated > 0.5)
+            else:
+                self.unpaired += 1
+        self.pending = None
+        if done:
+            return  # the simulator resets and sends the next episode's first observation
+        if self.estop:
+            self._send(self.safe)
+            self.safe_commands += 1
+            return
+        policy, fast, version = self.policy, self.fast, self.version  # one consistent set
+        if fast is not None:
+            action, log_prob = fast.act(obs, self.p["deterministic"], self.rng)
+        else:
+            action, log_prob = policy.act(obs, self.p["deterministic"], self.generator)
+        if not np.all(np.isfinite(action)):
+            self._send(self.safe)
+            self.safe_commands += 1
+            return
+        self._send(np.minimum(np.maximum(action, self.low), self.high))
+        if self.p["publish_transitions"]:
+            self.pending = (obs, action, log_prob, max(version, 0))
+        self.compute_ms.append((time.perf_counter() - t0) * 1e3)
+
+    def _send(self, command: np.ndarray) -> None:
+        self.pub_cmd.publish(messages.array_msg(command, self._cmd_layout))
+
+    def _publish_transition(self, next_obs: np.ndarray, reward: float, terminated: bool, truncated: bool) -> None:
+        assert self.pending is not None
+        obs, action, log_prob, version = self.pending
+        flat = np.concatenate([obs, action, next_obs, (reward, float(terminated), float(truncated), log_prob,
+                                                       float(version), float(self.p["actor_id"]))])
+        assert flat.shape == (wire_length(self.spec.obs_dim, self.spec.act_dim),)
+        self.pub_tr.publish(messages.array_msg(flat, self._tr_layout))
+        self.transitions += 1
+
+    def on_watchdog(self) -> None:
+        if time.monotonic() - self.last_step_time <= self.p["watchdog_timeout"]:
+            return
+        if not self.tripped:
+            self.tripped = True
+            self.watchdog_trips += 1
+            if self.steps:
+                self.get_logger().warn(f"no step for {self.p['watchdog_timeout']} s: sending the safe action")
+        self.pending = None
+        self._send(self.safe)
+        self.safe_commands += 1
+
+    # -- weights and services ----------------------------------------------------------------------------
+    def on_weights(self, msg: UInt8MultiArray) -> None:
+        try:
+            version = load_policy_bytes(self.spare, bytes(msg.data), min_version=self.version)
+        except WeightsError as exc:
+            self.weights_rejected += 1
+            self.get_logger().warn(f"rejected policy weights: {exc}", throttle_duration_sec=1.0)
+            return
+        self.spare.eval()
+        fast = mirror(self.spare) if self.use_numpy else None
+        self.policy, self.spare, self.fast = self.spare, self.policy, fast
+        self.version = version
+        self.weights_loaded += 1
+
+    def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        self.estop = bool(request.data)
+        self.pending = None
+        if self.estop:
+            self._send(self.safe)
+            self.safe_commands += 1
+        self.get_logger().warn(f"estop {'ENGAGED' if self.estop else 'released'}")
+        response.success = True
+        response.message = "estop engaged: safe action latched" if self.estop else "estop released"
+        return response
+
+    def diagnostics(self) -> tuple[bytes, str, dict[str, object]]:
+        times = np.asarray(self.compute_ms) if self.compute_ms else np.zeros(1)
+        level, message = OK, "running"
+        if self.estop:
+            level, message = WARN, "estop engaged"
+        elif self.tripped:
+            level, message = WARN, "watchdog: no steps"
+        elif self.malformed:
+            level, message = WARN, f"{self.malformed} malformed steps dropped"
+        return level, message, {
+            "task": self.spec.name, "policy_version": self.version, "steps": self.steps,
+            "steps_per_s": self.step_rate.rate(), "transitions": self.transitions, "malformed_steps": self.malformed,
+            "duplicate_steps": self.duplicates, "missed_steps": self.gaps, "unpaired_steps": self.unpaired,
+            "watchdog_trips": self.watchdog_trips, "safe_commands": self.safe_commands, "estop": self.estop,
+            "weights_loaded": self.weights_loaded, "weights_rejected": self.weights_rejected,
+            "compute_ms_p50": float(np.percentile(times, 50)), "compute_ms_p99": float(np.percentile(times, 99)),
+            "deterministic": self.p["deterministic"], "numpy_policy": self.fast is not None,
+        }
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    return run_node(ControllerNode, args, "controller")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

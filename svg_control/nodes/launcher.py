@@ -1,0 +1,150 @@
+"""``svg-control launch <task>``: the node set of ``node_set`` as separate processes, without ``ros2 launch``.
+
+Where ROS 2 comes from PyPI wheels there is no ``launch``/``launch_ros``; this starts exactly what
+``launch/<task>.launch.py`` starts (same executables' ``main``, node names, parameter files and
+overrides) as ``python -m svg_control.nodes.<node> --ros-args ...`` children.
+
+Lifetime: Ctrl-C / SIGTERM (or ``--duration`` running out) sends SIGINT to every child, waits
+``--grace`` seconds, then escalates to SIGTERM and SIGKILL, so nothing is left behind. If one node
+exits on its own (a bad parameter, a crash) the others are stopped too: a partial set would only
+sit there. Children run in their own session so that a terminal's Ctrl-C reaches them once,
+through here. Exit code: 0 after a requested stop, else the first failing node's code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .node_set import NodeSpec, node_set
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as rcl parses it from ``-p name:=value`` (YAML); strings stay strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # a double-quoted YAML scalar: "{a: 1}" or "3" stay strings
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def command(spec: NodeSpec, namespace: str = "", python: str = sys.executable) -> list[str]:
+    """The command line that runs ``spec`` like ``launch_ros.actions.Node`` would."""
+    cmd = [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}"]
+    if namespace:
+        cmd += ["-r", f"__ns:={namespace if namespace.startswith('/') else '/' + namespace}"]
+    for f in spec.param_files:
+        cmd += ["--params-file", str(f)]
+    for key, value in spec.parameters.items():
+        cmd += ["-p", f"{key}:={format_value(value)}"]
+    for src, dst in spec.remappings:
+        cmd += ["-r", f"{src}:={dst}"]
+    return cmd
+
+
+def _stop(procs: Sequence[subprocess.Popen], grace: float) -> None:
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+        alive = [p for p in procs if p.poll() is None]
+        if not alive:
+            return
+        for p in alive:
+            try:
+                p.send_signal(sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(p.poll() is None for p in alive):
+            time.sleep(0.05)
+
+
+def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, duration: float | None = None,
+           namespace: str = "", grace: float = 10.0, config_directory: Path | None = None,
+           env: Mapping[str, str] | None = None, quiet: bool = False) -> int:
+    """Run the node set for ``task`` until a signal, ``duration`` seconds, or a node exits; return the exit code."""
+    specs = node_set(task, overrides, config_directory)
+    stop_requested = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    child_env = dict(os.environ if env is None else env)
+    child_env.setdefault("PYTHONUNBUFFERED", "1")
+    package_root = str(Path(__file__).resolve().parents[2])
+    if package_root not in child_env.get("PYTHONPATH", "").split(os.pathsep):  # run from a source tree too
+        child_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, child_env.get("PYTHONPATH")) if p)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    procs: list[subprocess.Popen] = []
+    failed: tuple[str, int] | None = None
+    try:
+        for spec in specs:
+            out = subprocess.DEVNULL if quiet else None
+            procs.append(subprocess.Popen(command(spec, namespace), env=child_env, start_new_session=True,
+                                          stdout=out, stderr=out))
+        start = time.monotonic()
+        while not stop_requested:
+            if duration is not None and time.monotonic() - start >= duration:
+                break
+            ended = [(s.name, p.returncode) for s, p in zip(specs, procs) if p.poll() is not None]
+            if ended:
+                name, code = ended[0]
+                failed = (name, code if code != 0 else 1)
+                print(f"[launch] node {name} exited with code {code}; stopping the others", file=sys.stderr)
+                break
+            time.sleep(0.1)
+    finally:
+        _stop(procs, grace)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failed is not None:
+        return failed[1]
+    bad = [(s.name, p.returncode) for s, p in zip(specs, procs) if p.returncode not in (0, -signal.SIGINT)]
+    if bad:
+        print(f"[launch] nodes did not stop cleanly: {bad}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def parse_param(text: str) -> tuple[str, str, Any]:
+    """``node.name=value`` (value parsed as YAML) -> (node, name, value)."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise argparse.ArgumentTypeError(f"--param {text!r} must look like node.name=value")
+    key, raw = text.split("=", 1)
+    node, name = key.split(".", 1)
+    value = yaml.safe_load(raw) if raw else ""
+    return node, name, raw if isinstance(value, (dict, type(None))) else value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="svg-control launch", description=__doc__.split("\n")[0])
+    parser.add_argument("task", help="task name (config/<task>.yaml)")
+    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--namespace", default="", help="ROS namespace of the three nodes (e.g. actor_0)")
+    parser.add_argument("--param", action="append", default=[], type=parse_param, metavar="NODE.NAME=VALUE",
+                        help="parameter override for one node, e.g. simulator.mode=realtime (repeatable)")
+    parser.add_argument("--grace", type=float, default=10.0, help="seconds nodes get to stop after SIGINT")
+    parser.add_argument("--config-dir", type=Path, default=None, help="directory with defaults.yaml, <task>.yaml")
+    args = parser.parse_args(argv)
+    overrides: dict[str, dict[str, Any]] = {}
+    for node, name, value in args.param:
+        overrides.setdefault(node, {})[name] = value
+    try:
+        return launch(args.task, overrides, args.duration, args.namespace, args.grace, args.config_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"svg-control launch: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Learner node: trains an SVG agent online from the ``transitions`` topic and publishes policy weights.
+
+Subscribes ``transitions`` (Transition wire layout; reliable, depth 1000). Publishes
+``policy_weights`` (safetensors bytes, latched) whenever the policy has advanced ``publish_every``
+versions, and ``/diagnostics`` (rates, losses, versions, drops).
+
+Threads: the executor thread only parses and queues transitions, so DDS is drained at once and
+nothing is lost while an update runs (a timer doing updates would let the single-threaded executor
+take just one message per update, and the reader queue would overflow). A training thread owns the
+agent: it moves queued transitions into the replay buffer, then spends the update budget (each
+transition adds ``updates_per_transition``). Budget beyond ``max_backlog`` updates is dropped and
+counted (``updates_dropped``): a learner that cannot keep up stays current instead of falling ever
+further behind; the diagnostics show ``updates_per_s`` next to ``transitions_per_s``.
+
+Checkpoints: every ``checkpoint_every`` updates and at shutdown to ``checkpoint_dir`` (off when
+empty), atomically (``core.checkpoint``); with ``resume`` the newest one is loaded at start-up and
+its policy published at once.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from rclpy.node import Node
+from std_msgs.msg import Float64MultiArray, UInt8MultiArray
+
+from ..core.agent import make_agent
+from ..core.serialization import policy_to_bytes
+from ..core.transition import Transition
+from . import qos
+from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
+from .params import Param, ParameterError, agent_config, declare_all, one_of, torch_device
+from .runtime import run_node
+from .task_io import make_task, task_names
+
+
+def parameters() -> list[Param]:
+    from ..core.config import ALGORITHMS
+
+    return [
+        Param("task", "point_mass", "Task (its torch reward is differentiated by the learner).",
+              check=one_of(task_names())),
+        Param("algo", "svg1-er", "SVG algorithm or baseline.", choices=ALGORITHMS),
+        Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, e.g. '{batch_size: 128}'."),
+        Param("device", "cpu", "Torch device for training: cpu or cuda[:N].", check=torch_device),
+        Param("seed", 0, "Seed of the agent (initialisation, minibatches).", low=0, high=2**31 - 1),
+        Param("updates_per_transition", 1.0, "Updates owed per transition received.", low=0.01, high=64.0,
+              read_only=False),
+        Param("publish_every", 10, "Publish weights when the policy advanced this many versions.",
+              low=1, high=1_000_000, read_only=False),
+        Param("max_backlog", 200, "Owed updates beyond this are dropped (counted).", low=1, high=1_000_000,
+              read_only=False),
+        Param("checkpoint_dir", "", "Directory for checkpoints; empty disables them."),
+        Param("checkpoint_every", 5000, "Updates between checkpoints.", low=1, high=100_000_000, read_only=False),
+        Param("resume", True, "Load the newest checkpoint from checkpoint_dir at start-up."),
+        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
+    ]
+
+
+class LearnerNode(Node):
+    def __init__(self, name: str = "learner", **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        self.p = declare_all(self, parameters())
+        config = agent_config(self.p["algo"], self.p["agent_overrides"])
+        try:
+            self.task = make_task(self.p["task"])
+        except ValueError as exc:
+            raise ParameterError("task", str(exc)) from None
+        self.spec = spec = self.task.spec
+        self.agent = make_agent(self.p["algo"], spec, self.task.reward_torch, config, seed=self.p["seed"],
+                                device=self.p["device"])
+        self.checkpoint_dir = Path(self.p["checkpoint_dir"]).expanduser() if self.p["checkpoint_dir"] else None
+        self.resumed = False
+        if self.checkpoint_dir is not None and self.p["resume"]:
+            from ..core.checkpoint import CheckpointError, load_checkpoint
+
+            try:
+                self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
+            except CheckpointError as exc:
+                raise ParameterError("checkpoint_dir", f"cannot resume: {exc}") from None
+        self.queue: deque[Transition] = deque()  # executor thread -> training thread (deque ops are atomic)
+        self.train_error = ""
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.budget = 0.0
+        self.received = 0
+        self.malformed = 0
+        self.dropped_updates = 0
+        self.published_version = -1
+        self.publications = 0
+        self.checkpoints = 0
+        self.last_checkpoint_updates = self.agent.updates
+        self.update_ms = 0.0
+        self.transition_rate = RateMeter()
+        self.update_rate = RateMeter()
+        self.pub_weights = self.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
+        self.create_subscription(Float64MultiArray, "transitions", self.on_transition, qos.TRANSITIONS)
+        DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
+        self.publish_weights()
+        self.trainer = threading.Thread(target=self.train_loop, name="svg-learner", daemon=True)
+        self.trainer.start()
+        how = f"resumed at {self.agent.updates} updates" if self.resumed else "from scratch"
+        self.get_logger().info(f"learning {spec.name} with {self.p['algo']} ({how}); "
+                               f"{self.p['updates_per_transition']} updates per transition")
+
+    # -- executor thread ---------------------------------------------------------------------------------
+    def on_transition(self, msg: Float64MultiArray) -> None:
+        try:
+            transition = Transition.from_array(msg.data, self.spec.obs_dim, self.spec.act_dim)
+        except ValueError as exc:
+            self.malformed += 1
+            self.get_logger().warn(f"dropped malformed transition: {exc}; {self.malformed} so far",
+                                   throttle_duration_sec=1.0)
+            return
+        self.received += 1
+        self.transition_rate.tick()
+        self.queue.append(transition)
+        self.wake.set()
+
+    # -- training thread ---------------------------------------------------------------------------------
+    def train_loop(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                self._ingest()
+                if self.budget < 1.0:
+                    self.wake.wait(0.05)
+                    self.wake.clear()
+                    continue
+                start = time.perf_counter()
+                self.agent.update()
+                self.update_ms = (time.perf_counter() - start) * 1e3
+                self.budget -= 1.0
+                self.update_rate.tick()
+                if self.agent.policy_version - self.published_version >= self.p["publish_every"]:
+                    self.publish_weights()
+                if self.checkpoint_dir is not None and \
+                        self.agent.updates - self.last_checkpoint_updates >= self.p["checkpoint_every"]:
+                    self.save_checkpoint()
+        except Exception as exc:  # noqa: BLE001 - a dead trainer must be loud, not silent
+            if self.stopping.is_set() or not self.context.ok():
+                return  # shutting down: the context went away under a publish
+            self.get_logger().fatal(f"training thread stopped: {exc!r}")
+            self.train_error = repr(exc)
+
+    def _ingest(self) -> None:
+        upt, backlog = self.p["updates_per_transition"], self.p["max_backlog"]
+        while self.queue:
+            transition = self.queue.popleft()
+            try:
+                self.agent.observe(transition)
+            except ValueError as exc:
+                self.malformed += 1
+                self.get_logger().warn(f"dropped transition: {exc}", throttle_duration_sec=1.0)
+                continue
+            if self.agent.ready():
+                self.budget += upt
+        if self.budget > backlog:
+            excess = int(self.budget - backlog)
+            self.dropped_updates += excess
+            self.budget -= excess
+
+    def publish_weights(self) -> None:
+        msg = UInt8MultiArray()
+        msg.data = policy_to_bytes(self.agent.policy, self.agent.policy_version)
+        self.pub_weights.publish(msg)
+        self.published_version = self.agent.policy_version
+        self.publications += 1
+
+    def save_checkpoint(self) -> None:
+        from ..core.checkpoint import save_checkpoint
+
+        assert self.checkpoint_dir is not None
+        path = save_checkpoint(self.agent, self.checkpoint_dir)
+        self.last_checkpoint_updates = self.agent.updates
+        self.checkpoints += 1
+        self.get_logger().info(f"checkpoint {path.name} at {self.agent.updates} updates")
+
+    def destroy_node(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.trainer.join(timeout=30.0)
+        if self.checkpoint_dir is not None and self.agent.updates > self.last_checkpoint_updates \
+                and not self.trainer.is_alive():
+            try:
+                self.save_checkpoint()
+            except Exception as exc:  # noqa: BLE001 - shutting down: report, never raise
+                print(f"[learner] final checkpoint failed: {exc}", file=sys.stderr)
+        super().destroy_node()
+
+    def diagnostics(self) -> tuple[bytes, str, dict[str, object]]:
+        a = self.agent
+        t_rate, u_rate = self.transition_rate.rate(), self.update_rate.rate()
+        level, message = OK, "learning" if a.ready() else "filling replay"
+        if self.train_error:
+            level, message = ERROR, f"training stopped: {self.train_error}"
+        elif self.malformed:
+            level, message = WARN, f"{self.malformed} malformed transitions dropped"
+        elif self.dropped_updates:
+            level, message = WARN, f"not keeping up: {self.dropped_updates} updates dropped"
+        values: dict[str, object] = {
+            "task": self.spec.name, "algo": self.p["algo"], "transitions": self.received,
+            "transitions_per_s": t_rate, "updates": a.updates, "updates_per_s": u_rate,
+            "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget, "queued": len(self.queue),
+            "replay_size": len(a.replay), "policy_version": a.policy_version,
+            "published_version": self.published_version, "publications": self.publications,
+            "malformed_transitions": self.malformed, "nonfinite_skips": a.nonfinite_skips,
+            "checkpoints": self.checkpoints, "resumed": self.resumed,
+        }
+        values.update({f"loss/{k}": v for k, v in a.last_losses.items()})
+        return level, message, values
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    torch.set_num_threads(1)
+    return run_node(LearnerNode, args, "learner")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The one description of the node set, used by ``launch/*.launch.py`` and by ``svg-control launch``.
+
+Both paths start the same three nodes, with the same names, from the same parameter files
+(``config/defaults.yaml`` then ``config/<task>.yaml``, later files win) and the same overrides.
+This module imports neither rclpy nor launch, so both drivers (and the tests) can use it anywhere.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PACKAGE = "svg_control"
+NODES = ("simulator", "controller", "learner")
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of the set: what to run, under which name, with which parameters."""
+
+    executable: str  # console_scripts entry point (setup.py) == ROS 2 executable name
+    module: str  # python -m <module> runs the same main()
+    name: str
+    param_files: tuple[Path, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)  # applied after the files
+    remappings: tuple[tuple[str, str], ...] = ()
+
+
+def config_dir() -> Path:
+    """``config/`` of the source tree, or ``share/svg_control/config`` of a colcon install."""
+    here = Path(__file__).resolve().parents[2] / "config"
+    if here.is_dir():
+        return here
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory(PACKAGE)) / "config"
+        if share.is_dir():
+            return share
+    except Exception:  # noqa: BLE001, S110 - ament missing or package not installed: report below
+        pass
+    raise FileNotFoundError(f"{PACKAGE}: config directory not found (looked in {here} and the ament share dir)")
+
+
+def config_files(task: str, directory: Path | None = None) -> tuple[Path, ...]:
+    """``defaults.yaml`` and ``<task>.yaml``; FileNotFoundError names a task without a config."""
+    directory = directory or config_dir()
+    files = (directory / "defaults.yaml", directory / f"{task}.yaml")
+    for f in files:
+        if not f.is_file():
+            raise FileNotFoundError(f"no parameter file {f} (every task needs config/<task>.yaml)")
+    return files
+
+
+def configured_tasks(directory: Path | None = None) -> list[str]:
+    directory = directory or config_dir()
+    return sorted(p.stem for p in directory.glob("*.yaml") if p.stem != "defaults")
+
+
+def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None,
+             config_directory: Path | None = None) -> list[NodeSpec]:
+    """The three nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node."""
+    files = config_files(task, config_directory)
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(NODES))
+    if unknown:
+        raise ValueError(f"overrides for unknown node(s) {unknown}; nodes are {', '.join(NODES)}")
+    return [NodeSpec(executable=name, module=f"{PACKAGE}.nodes.{name}", name=name, param_files=files,
+                     parameters=dict(overrides.get(name, {})))
+            for name in NODES]

@@ -1,0 +1,46 @@
+"""Quality-of-service profiles of every topic, chosen on purpose (one place, so the table stays true).
+
+========================  ===========  ===============  =====  ===========================================
+topic                     reliability  durability       depth  why
+========================  ===========  ===============  =====  ===========================================
+``step``                  reliable     volatile         10     lockstep waits on every message; 10 absorbs
+                                                               the terminal + first-of-episode burst
+``observation``           reliable     volatile         10     same data for other consumers (rqt, loggers)
+``<ctrl>/commands``       reliable     volatile         10     lockstep steps once per command: none may be
+                                                               lost (ros2_control forward controllers use
+                                                               reliable/10 too)
+``joint_states``          reliable     volatile         10     a reliable writer serves both SensorDataQoS
+                                                               (best-effort) readers and the reliable
+                                                               robot_state_publisher; a best-effort one
+                                                               would not reach the latter
+``reward``,               reliable     volatile         10     plotting (rqt_plot); low rate
+``episode_return``
+``transitions``           reliable     volatile         1000   the learner must lose nothing while it is
+                                                               busy in an update (~10 s of a 100 Hz robot)
+``policy_weights``        reliable     transient_local  1      latched: a controller that (re)starts gets
+                                                               the newest weights at once; older versions
+                                                               are worthless
+``/diagnostics``          reliable     volatile         10     diagnostic_aggregator convention
+``/clock``                reliable     volatile         1      only the newest time matters; reliable
+                                                               writers serve best-effort ClockQoS readers
+========================  ===========  ===============  =====  ===========================================
+"""
+from __future__ import annotations
+
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+
+def _reliable(depth: int, durability: DurabilityPolicy = DurabilityPolicy.VOLATILE) -> QoSProfile:
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=durability)
+
+
+STEP = _reliable(10)
+OBSERVATION = _reliable(10)
+COMMANDS = _reliable(10)
+JOINT_STATES = _reliable(10)
+PLOT = _reliable(10)
+TRANSITIONS = _reliable(1000)
+POLICY_WEIGHTS = _reliable(1, DurabilityPolicy.TRANSIENT_LOCAL)
+DIAGNOSTICS = _reliable(10)
+CLOCK = _reliable(1)

@@ -1,0 +1,51 @@
+"""Start, spin and stop a node the same way for all three executables.
+
+* ``torch.set_num_threads(1)``: the nodes share a small machine; intra-op threads only fight.
+* A :class:`~svg_control.nodes.params.ParameterError` (or any ValueError raised while the node is
+  built from its parameters) is logged as one fatal line naming the parameter and the process
+  exits with code 2 before anything is published.
+* SIGINT and SIGTERM shut the context down (rclpy's own handlers); the spin returns, the node is
+  destroyed, ``rclpy.try_shutdown`` runs, and the exit code is 0: no traceback on Ctrl-C.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+
+EXIT_BAD_PARAMETER = 2
+
+
+def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, name: str = "node") -> int:
+    """Build the node with ``factory`` inside an initialised context and spin it until shutdown."""
+    import torch
+
+    torch.set_num_threads(1)
+    rclpy.init(args=list(args) if args is not None else None)
+    node: Node | None = None
+    try:
+        try:
+            node = factory()
+        except ValueError as exc:  # ParameterError is a ValueError
+            rclpy.logging.get_logger(name).fatal(f"{name} not started: {exc}")
+            print(f"[{name}] not started: {exc}", file=sys.stderr, flush=True)
+            return EXIT_BAD_PARAMETER
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        try:
+            executor.spin()
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if node is not None:
+            try:
+                node.destroy_node()
+            except Exception as exc:  # noqa: BLE001 - best effort on the way out
+                print(f"[{name}] error while stopping: {exc}", file=sys.stderr)
+        rclpy.try_shutdown()

@@ -1,0 +1,193 @@
+"""Simulator node: steps a task with actuator noise and publishes what a robot's ros2_control stack would.
+
+Publishes (relative names): ``step`` (see ``messages``), ``observation`` (labelled Float64MultiArray),
+``joint_states``, ``reward``, ``episode_return``, ``/clock``, ``/diagnostics``.
+Subscribes ``<controller_name>/commands`` (Float64MultiArray, one value per actuator).
+Service ``reset`` (std_srvs/Trigger) starts a new episode.
+
+Modes:
+
+* ``lockstep``: one step per command received, as fast as the controller answers (or at most
+  ``max_rate`` steps per second). ``/clock``
+  carries simulated time (steps x dt), so nodes started with ``use_sim_time`` see the task's time.
+* ``realtime``: a timer steps every ``dt / realtime_factor`` seconds like a real robot; when no
+  command arrived since the last step the safe action is applied and counted as ``missed``.
+
+Malformed commands (wrong length, NaN/Inf) are dropped, counted (``malformed_commands`` in
+``/diagnostics``) and logged at most once a second. QoS: see ``qos``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64, Float64MultiArray
+from std_srvs.srv import Trigger
+
+from . import messages, qos
+from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
+from .params import Param, ParameterError, declare_all, one_of, relative_topic
+from .runtime import run_node
+from .task_io import JointStateReader, make_task, task_names
+
+
+def parameters() -> list[Param]:
+    return [
+        Param("task", "point_mass", "Task to simulate (svg-control tasks lists them).", check=one_of(task_names())),
+        Param("mode", "lockstep", "lockstep: one step per command; realtime: step on a timer at 1/dt.",
+              choices=("lockstep", "realtime")),
+        Param("controller_name", "effort_controller", "Commands arrive on <controller_name>/commands.",
+              check=relative_topic),
+        Param("actuator_noise", -1.0, "Torque-noise std as a fraction of each actuator's range; -1 keeps the "
+              "task's default.", low=-1.0, high=1.0),
+        Param("seed", 0, "Seed of the task's random stream (reset distribution, actuator noise).",
+              low=0, high=2**31 - 1),
+        Param("max_rate", 0.0, "lockstep: at most this many steps per wall second (0 = as fast as commands "
+              "come), to leave CPU to the learner on a small machine.", low=0.0, high=100_000.0),
+        Param("realtime_factor", 1.0, "realtime mode: simulated seconds per wall second.", low=0.01, high=100.0),
+        Param("publish_clock", True, "Publish /clock with simulated time (for use_sim_time)."),
+        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
+    ]
+
+
+class SimulatorNode(Node):
+    def __init__(self, name: str = "simulator", **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        self.p = declare_all(self, parameters())
+        noise = self.p["actuator_noise"]
+        try:
+            self.task = make_task(self.p["task"], actuator_noise=None if noise < 0 else noise)
+        except ValueError as exc:
+            raise ParameterError("actuator_noise" if noise >= 0 else "task", str(exc)) from None
+        spec = self.task.spec
+        self.spec = spec
+        self.lockstep = self.p["mode"] == "lockstep"
+        self._dt_ns = round(spec.dt * 1e9)
+        self.joints = JointStateReader(self.task)
+        self._step_layout = messages.step_layout(spec.obs_labels, spec.obs_dim)
+        self._obs_layout = messages.obs_layout(spec.obs_labels, spec.obs_dim)
+
+        self.pub_step = self.create_publisher(Float64MultiArray, "step", qos.STEP)
+        self.pub_obs = self.create_publisher(Float64MultiArray, "observation", qos.OBSERVATION)
+        self.pub_joints = self.create_publisher(JointState, "joint_states", qos.JOINT_STATES)
+        self.pub_reward = self.create_publisher(Float64, "reward", qos.PLOT)
+        self.pub_return = self.create_publisher(Float64, "episode_return", qos.PLOT)
+        self.pub_clock = self.create_publisher(Clock, "/clock", qos.CLOCK) if self.p["publish_clock"] else None
+        self.create_subscription(Float64MultiArray, f"{self.p['controller_name']}/commands", self.on_command,
+                                 qos.COMMANDS)
+        self.create_service(Trigger, "reset", self.on_reset)
+
+        self.seq = -1
+        self.sim_steps = 0
+        self.episodes = 0
+        self.episode_return = 0.0
+        self.last_return = float("nan")
+        self.commands = 0
+        self.malformed = 0
+        self.missed = 0
+        self.pending: np.ndarray | None = None  # realtime: newest command not yet applied
+        self.step_rate = RateMeter()
+        self.obs = self.task.reset(seed=self.p["seed"])
+        self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+        if not self.lockstep:
+            self.create_timer(spec.dt / self.p["realtime_factor"], self.on_timer)
+        elif self.p["max_rate"] > 0:
+            self.create_timer(1.0 / self.p["max_rate"], self.on_timer)
+        DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
+        self.get_logger().info(f"simulating {spec.name} ({self.p['mode']}, dt={spec.dt} s, obs {spec.obs_dim}, "
+                               f"act {spec.act_dim}); commands on {self.p['controller_name']}/commands")
+
+    # -- inputs ------------------------------------------------------------------------------------------
+    def on_command(self, msg: Float64MultiArray) -> None:
+        action = messages.finite_vector(msg.data, self.spec.act_dim)
+        if action is None:
+            self.malformed += 1
+            self.get_logger().warn(f"dropped malformed command ({len(msg.data)} values, expected "
+                                   f"{self.spec.act_dim} finite); {self.malformed} so far", throttle_duration_sec=1.0)
+            return
+        self.commands += 1
+        if self.lockstep and self.p["max_rate"] <= 0:
+            self.advance(action, fresh=True)
+        else:
+            self.pending = action
+
+    def on_timer(self) -> None:
+        if self.pending is None and self.lockstep:
+            return  # lockstep never steps without a command
+        if self.pending is None:
+            self.missed += 1
+            self.advance(self.spec.safe_action, fresh=False)
+        else:
+            action, self.pending = self.pending, None
+            self.advance(action, fresh=True)
+
+    def on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        self._new_episode(finished=False)
+        response.success = True
+        response.message = f"episode {self.episodes} started"
+        return response
+
+    # -- stepping ----------------------------------------------------------------------------------------
+    def advance(self, action: np.ndarray, fresh: bool) -> None:
+        result = self.task.step(action)
+        self.sim_steps += 1
+        self.step_rate.tick()
+        self.episode_return += result.reward
+        self.obs = result.obs
+        self._publish(result.obs, result.reward, result.terminated, result.truncated, first=False, fresh=fresh)
+        self.pub_reward.publish(Float64(data=float(result.reward)))
+        if result.terminated or result.truncated:
+            self._new_episode(finished=True)
+
+    def _new_episode(self, finished: bool) -> None:
+        if finished:
+            self.last_return = self.episode_return
+            self.pub_return.publish(Float64(data=float(self.episode_return)))
+        self.episodes += 1
+        self.episode_return = 0.0
+        self.obs = self.task.reset()
+        self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+
+    def _publish(self, obs: np.ndarray, reward: float, terminated: bool, truncated: bool, first: bool,
+                 fresh: bool) -> None:
+        self.seq += 1
+        data = np.concatenate([obs, (reward, float(terminated), float(truncated), float(first), float(fresh),
+                                     float(self.seq))])
+        self.pub_step.publish(messages.array_msg(data, self._step_layout))
+        self.pub_obs.publish(messages.array_msg(obs, self._obs_layout))
+        stamp = self.get_clock().now().to_msg()
+        names, pos, vel, eff = self.joints.read(obs)
+        js = JointState(name=names, position=pos, velocity=vel, effort=eff)
+        js.header.stamp = stamp
+        self.pub_joints.publish(js)
+        if self.pub_clock is not None:
+            ns = self.sim_steps * self._dt_ns
+            clock = Clock()
+            clock.clock.sec, clock.clock.nanosec = ns // 1_000_000_000, ns % 1_000_000_000
+            self.pub_clock.publish(clock)
+
+    def diagnostics(self) -> tuple[bytes, str, dict[str, object]]:
+        rate = self.step_rate.rate()
+        level, message = OK, "running"
+        if self.malformed or self.missed:
+            level, message = WARN, f"{self.malformed} malformed commands, {self.missed} missed steps"
+        return level, message, {
+            "task": self.spec.name, "mode": self.p["mode"], "steps": self.sim_steps, "steps_per_s": rate,
+            "episodes": self.episodes, "last_episode_return": self.last_return,
+            "episode_return_so_far": self.episode_return, "commands": self.commands,
+            "malformed_commands": self.malformed, "missed_steps": self.missed, "seq": self.seq,
+            "sim_time_s": self.sim_steps * self.spec.dt, "wall_time_s": time.monotonic(),
+        }
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    return run_node(SimulatorNode, args, "simulator")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

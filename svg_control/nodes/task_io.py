@@ -1,0 +1,82 @@
+"""The nodes' only doors into ``svg_control.tasks``: building a task by name and reading joint states.
+
+Kept apart so the nodes never reach into MuJoCo themselves, and so a change of the task registry
+touches one file.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.task import Task
+
+
+def task_names() -> list[str]:
+    from ..tasks.registry import task_names as names
+
+    return names()
+
+
+def make_task(name: str, actuator_noise: float | None = None, seed: int | None = None) -> Task:
+    """Build task ``name``; ``actuator_noise`` None keeps the task's own default.
+
+    Raises ValueError (unknown name, or a task that has no actuator noise to set).
+    """
+    from ..tasks.registry import make_task as build
+
+    overrides: dict[str, Any] = {}
+    if actuator_noise is not None:
+        overrides["actuator_noise"] = float(actuator_noise)
+    if seed is not None:
+        overrides["seed"] = int(seed)
+    try:
+        return build(name, **overrides)
+    except TypeError as exc:
+        raise ValueError(f"task {name!r} does not accept {sorted(overrides)}: {exc}") from None
+
+
+class JointStateReader:
+    """(names, positions, velocities, efforts) of a task, for sensor_msgs/JointState.
+
+    In order of preference: the task's own ``joint_state()``; the MuJoCo joints named in
+    ``spec.joint_names`` (qpos/qvel of each, applied ctrl as effort); else the observation, one
+    pseudo-joint per observation label with the value as position.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.mode = "observation"
+        self._qpos: list[int] = []
+        self._qvel: list[int] = []
+        if callable(getattr(task, "joint_state", None)):
+            self.mode = "task"
+            return
+        model = getattr(task, "model", None)
+        if model is not None and getattr(task, "data", None) is not None and task.spec.joint_names:
+            try:
+                import mujoco
+
+                for name in task.spec.joint_names:
+                    jid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, name)
+                    if jid < 0:
+                        raise KeyError(name)
+                    self._qpos.append(int(model.jnt_qposadr[jid]))
+                    self._qvel.append(int(model.jnt_dofadr[jid]))
+                self.names = list(task.spec.joint_names)
+                self.mode = "mujoco"
+                return
+            except (ImportError, KeyError):
+                self._qpos, self._qvel = [], []
+        spec = task.spec
+        self.names = list(spec.obs_labels) if spec.obs_labels else [f"s{i}" for i in range(spec.obs_dim)]
+
+    def read(self, obs: np.ndarray) -> tuple[list[str], list[float], list[float], list[float]]:
+        if self.mode == "task":
+            names, pos, vel, eff = self.task.joint_state()  # type: ignore[attr-defined]
+            return list(names), [float(x) for x in pos], [float(x) for x in vel], [float(x) for x in eff]
+        if self.mode == "mujoco":
+            data = self.task.data  # type: ignore[attr-defined]
+            eff = data.ctrl.tolist() if data.ctrl.shape[0] == len(self.names) else []
+            return self.names, data.qpos[self._qpos].tolist(), data.qvel[self._qvel].tolist(), eff
+        return self.names, np.asarray(obs, dtype=np.float64).tolist(), [], []
