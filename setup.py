@@ -47,7 +47,7 @@ setup(
     ],
     extras_require={
         "ros": ROS_WHEELS,
-        "dev": ["pytest>=7", "ruff>=0.5"],
+        "dev": ["pytest>=7", "pytest-timeout>=2.1", "ruff>=0.5"],
         "render": ["imageio>=2.30", "imageio-ffmpeg>=0.4"],
         "bench": ["stable-baselines3>=2.3"],
     },

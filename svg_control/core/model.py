@@ -86,11 +86,13 @@ class DynamicsModel(TransitionModel):
         x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
         out = self.net(x)
         if self.per_dimension:
-            mean_z = out[..., 0]
-            log_std = out[..., 1] + self.log_std if self.noise == "heteroscedastic" else self.log_std.expand_as(mean_z)
+            mean_z, raw_std = out[..., 0], out[..., 1:].squeeze(-1)
         else:
-            mean_z = out[..., : self.obs_dim]
-            log_std = out[..., self.obs_dim :] + self.log_std if self.noise == "heteroscedastic" else self.log_std.expand_as(mean_z)
+            mean_z, raw_std = out[..., : self.obs_dim], out[..., self.obs_dim :]
+        if self.noise == "heteroscedastic":
+            log_std = raw_std + self.log_std
+        else:
+            log_std = self.log_std.expand_as(mean_z)
         return mean_z, log_std.clamp(self.min_log_std, 2.0)
 
     def mean_and_std(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +100,8 @@ class DynamicsModel(TransitionModel):
         scale = self.delta_norm.std + self.delta_norm.eps
         return mean_z * scale + self.delta_norm.mean, torch.exp(log_std) * scale
 
-    def loss(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(self, obs: torch.Tensor, action: torch.Tensor,
+             next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Gaussian negative log-likelihood of the normalised state change (per dimension, averaged)."""
         mean_z, log_std = self._normalised_outputs(obs, action)
         target_z = self.delta_norm.normalize(next_obs - obs)

@@ -46,7 +46,8 @@ class GaussianPolicy(nn.Module):
     ) -> None:
         super().__init__()
         if not 0 < sigma_min <= sigma_init <= sigma_max:
-            raise ValueError(f"need 0 < sigma_min ({sigma_min}) <= sigma_init ({sigma_init}) <= sigma_max ({sigma_max})")
+            raise ValueError(
+                f"need 0 < sigma_min ({sigma_min}) <= sigma_init ({sigma_init}) <= sigma_max ({sigma_max})")
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.hidden = tuple(hidden)
         self.sigma_min, self.sigma_max = float(sigma_min), float(sigma_max)

@@ -18,8 +18,8 @@ effort. Upright and tall gives about +1 per step; collapsed on the floor about -
 
 Reset: torso 0.2-0.4 m above standing height (so every episode starts with a fall and a landing), pitch
 ~ U(-0.1, 0.1), joint angles ~ N(0, 0.05), velocities ~ N(0, 0.1). (With pitch up to 0.3 rad the robot lands
-on its short heel and even a hand-tuned PD controller cannot save every episode.) No termination (a fallen robot keeps collecting the
-low reward; this keeps the value function simple and the episodes equally long). dt = 0.01 s
+on its short heel and even a hand-tuned PD controller cannot save every episode.) No termination (a fallen
+robot keeps collecting the low reward; this keeps the value function simple and the episodes equally long). dt = 0.01 s
 (5 x 2 ms), horizon 200 (2 s).
 """
 

@@ -65,5 +65,6 @@ def make_task(name: str, **overrides: Any) -> Task:
 
 
 def gym_id(name: str) -> str:
-    """Gymnasium id of a task: ``monoped`` -> ``svg_control/Monoped-v0``, ``cartpole_swingup`` -> ``CartpoleSwingup``."""
+    """Gymnasium id of a task: ``monoped`` -> ``svg_control/Monoped-v0``, ``cartpole_swingup`` -> ``CartpoleSwingup``.
+    """
     return "svg_control/" + "".join(part.capitalize() for part in name.split("_")) + "-v0"

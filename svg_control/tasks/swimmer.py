@@ -43,8 +43,8 @@ def swimmer_mjcf(n_links: int) -> str:
         '    <flag contact="disable"/>',
         "  </option>",
         "  <default>",
-        f'    <joint type="hinge" axis="0 0 1" limited="true" range="-{joint_range:.1f} {joint_range:.1f}" armature="1e-6"'
-        + ' solreflimit=".05 1" solimplimit="0 .8 .1"/>',
+        f'    <joint type="hinge" axis="0 0 1" limited="true" range="-{joint_range:.1f} {joint_range:.1f}"'
+        + ' armature="1e-6" solreflimit=".05 1" solimplimit="0 .8 .1"/>',
         '    <default class="inertial">',
         f'      <geom type="box" size=".001 {LINK / 2} .01" rgba="0 0 0 0" mass=".01"/>',
         "    </default>",
