@@ -133,7 +133,7 @@ class ControllerNode(Node):
         data = messages.finite_vector(msg.data, self._step_len)
         if data is None:
             self.malformed += 1
-            self.get_logger().warn(f"dropped malformed step ({len(msg.data)} values, expected {self._step_len} "
+            self.get_logger().warning(f"dropped malformed step ({len(msg.data)} values, expected {self._step_len} "
                                    f"finite); {self.malformed} so far", throttle_duration_sec=1.0)
             return
         n = self.spec.obs_dim
@@ -196,7 +196,7 @@ class ControllerNode(Node):
             self.tripped = True
             self.watchdog_trips += 1
             if self.steps:
-                self.get_logger().warn(f"no step for {self.p['watchdog_timeout']} s: sending the safe action")
+                self.get_logger().warning(f"no step for {self.p['watchdog_timeout']} s: sending the safe action")
         self.pending = None
         self._send(self.safe)
         self.safe_commands += 1
@@ -207,7 +207,7 @@ class ControllerNode(Node):
             version = load_policy_bytes(self.spare, bytes(msg.data), min_version=self.version)
         except WeightsError as exc:
             self.weights_rejected += 1
-            self.get_logger().warn(f"rejected policy weights: {exc}", throttle_duration_sec=1.0)
+            self.get_logger().warning(f"rejected policy weights: {exc}", throttle_duration_sec=1.0)
             return
         self.spare.eval()
         fast = mirror(self.spare) if self.use_numpy else None
@@ -221,7 +221,7 @@ class ControllerNode(Node):
         if self.estop:
             self._send(self.safe)
             self.safe_commands += 1
-        self.get_logger().warn(f"estop {'ENGAGED' if self.estop else 'released'}")
+        self.get_logger().warning(f"estop {'ENGAGED' if self.estop else 'released'}")
         response.success = True
         response.message = "estop engaged: safe action latched" if self.estop else "estop released"
         return response

@@ -114,7 +114,7 @@ class LearnerNode(Node):
             transition = Transition.from_array(msg.data, self.spec.obs_dim, self.spec.act_dim)
         except ValueError as exc:
             self.malformed += 1
-            self.get_logger().warn(f"dropped malformed transition: {exc}; {self.malformed} so far",
+            self.get_logger().warning(f"dropped malformed transition: {exc}; {self.malformed} so far",
                                    throttle_duration_sec=1.0)
             return
         self.received += 1
@@ -155,7 +155,7 @@ class LearnerNode(Node):
                 self.agent.observe(transition)
             except ValueError as exc:
                 self.malformed += 1
-                self.get_logger().warn(f"dropped transition: {exc}", throttle_duration_sec=1.0)
+                self.get_logger().warning(f"dropped transition: {exc}", throttle_duration_sec=1.0)
                 continue
             if self.agent.ready():
                 self.budget += upt

@@ -107,7 +107,7 @@ class SimulatorNode(Node):
         action = messages.finite_vector(msg.data, self.spec.act_dim)
         if action is None:
             self.malformed += 1
-            self.get_logger().warn(f"dropped malformed command ({len(msg.data)} values, expected "
+            self.get_logger().warning(f"dropped malformed command ({len(msg.data)} values, expected "
                                    f"{self.spec.act_dim} finite); {self.malformed} so far", throttle_duration_sec=1.0)
             return
         self.commands += 1

@@ -1,0 +1,300 @@
+"""Each node alone over real DDS, with a probe node at the other end of every topic.
+
+Simulator, controller and learner run in this process (their own executor, real Fast DDS on a
+private domain); bad start-up parameters are tried on real processes, since stopping the process is
+the behaviour under test.
+"""
+from __future__ import annotations
+
+import math
+import subprocess
+
+import numpy as np
+import pytest
+from rclpy.parameter import Parameter
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64, Float64MultiArray, UInt8MultiArray
+from std_srvs.srv import SetBool, Trigger
+from test_nodes_support import Probe, Ros, node_command, node_env, pick_domain
+
+from svg_control.core.config import build_config
+from svg_control.core.policy import GaussianPolicy
+from svg_control.core.serialization import load_policy_bytes, policy_to_bytes
+from svg_control.core.toy import point_mass
+from svg_control.core.transition import Transition, wire_labels
+from svg_control.nodes import messages, qos
+from svg_control.nodes.controller import ControllerNode
+from svg_control.nodes.learner import LearnerNode
+from svg_control.nodes.simulator import SimulatorNode
+
+DOMAIN = pick_domain()
+SPEC = point_mass().spec
+FAST = {"diagnostics_period": 0.2}
+
+
+@pytest.fixture(scope="module")
+def ros():
+    r = Ros(DOMAIN)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def probe(ros):
+    p = ros.add(Probe(ros.context))
+    yield p
+    ros.remove(p)
+
+
+def step_msg(obs, reward=0.0, terminated=False, truncated=False, first=False, fresh=True, seq=0):
+    data = list(obs) + [reward, float(terminated), float(truncated), float(first), float(fresh), float(seq)]
+    return messages.array_msg(data, messages.step_layout(SPEC.obs_labels, SPEC.obs_dim))
+
+
+def call(ros, client, request):
+    assert ros.spin_until(client.service_is_ready, 5.0), "service not discovered"
+    future = client.call_async(request)
+    assert ros.spin_until(future.done, 5.0), "service did not answer"
+    return future.result()
+
+
+def policy_like_controller() -> GaussianPolicy:
+    c = build_config("svg1-er")
+    return GaussianPolicy(SPEC.obs_dim, SPEC.act_dim, SPEC.action_low, SPEC.action_high, c.policy_hidden,
+                          sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
+                          state_dependent_sigma=c.state_dependent_sigma, activation=c.activation)
+
+
+# -- simulator ------------------------------------------------------------------------------------------
+def test_simulator_lockstep_publishes_and_drops_malformed_commands(ros, probe):
+    sim = ros.make(SimulatorNode, {"task": "point_mass", **FAST})
+    steps = probe.listen("step", Float64MultiArray, qos.STEP)
+    observations = probe.listen("observation", Float64MultiArray, qos.OBSERVATION)
+    joints = probe.listen("joint_states", JointState, qos.JOINT_STATES)
+    rewards = probe.listen("reward", Float64, qos.PLOT)
+    returns = probe.listen("episode_return", Float64, qos.PLOT)
+    clock = probe.listen("/clock", Clock, qos.CLOCK)
+    cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
+    assert ros.spin_until(lambda: cmd.get_subscription_count() > 0 and sim.pub_step.get_subscription_count() > 0)
+
+    for i in range(5):
+        n = len(steps)
+        cmd.publish(Float64MultiArray(data=[1.0]))
+        assert ros.spin_until(lambda n=n, i=i: len(steps) > n and len(joints) >= i + 1), f"no step after {i}"
+    data = np.array(steps[-1].data)
+    assert data.shape == (SPEC.obs_dim + len(messages.STEP_FIELDS),)
+    assert data[SPEC.obs_dim + 3] == 0.0 and data[SPEC.obs_dim + 4] == 1.0  # not first, fresh
+    seqs = [m.data[-1] for m in steps]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert ros.spin_until(lambda: len(observations) >= 5 and len(rewards) >= 5 and len(clock) >= 1)
+    assert [d.label for d in observations[-1].layout.dim] == list(SPEC.obs_labels)
+    assert [d.label for d in steps[-1].layout.dim][-len(messages.STEP_FIELDS):] == list(messages.STEP_FIELDS)
+    assert list(joints[-1].name) == list(SPEC.obs_labels)  # toy task: joint states fall back to the obs
+    assert ros.spin_until(lambda: abs(clock[-1].clock.sec + clock[-1].clock.nanosec * 1e-9 - 5 * SPEC.dt) < 1e-6)
+
+    n = len(steps)
+    for bad in ([1.0, 2.0], [math.nan], [math.inf], []):
+        cmd.publish(Float64MultiArray(data=bad))
+    assert ros.spin_until(lambda: probe.diag("/simulator", "malformed_commands") == 4), probe.diagnostics
+    assert len(steps) == n, "a malformed command stepped the simulator"
+    assert probe.diag("/simulator", "steps") == 5
+
+    for _ in range(SPEC.horizon - 5):  # finish the episode: truncated step, then a first step
+        k = len(steps)
+        cmd.publish(Float64MultiArray(data=[0.0]))
+        assert ros.spin_until(lambda k=k: len(steps) > k)
+    assert ros.spin_until(lambda: len(returns) == 1 and steps[-1].data[SPEC.obs_dim + 3] == 1.0)
+    flags = [(m.data[SPEC.obs_dim + 2], m.data[SPEC.obs_dim + 3]) for m in steps[-2:]]
+    assert flags == [(1.0, 0.0), (0.0, 1.0)]  # truncated, then the next episode's first observation
+
+    m = len(steps)
+    result = call(ros, probe.create_client(Trigger, "reset"), Trigger.Request())
+    assert result.success
+    assert ros.spin_until(lambda: len(steps) == m + 1 and steps[-1].data[SPEC.obs_dim + 3] == 1.0)
+    ros.remove(sim)
+
+
+def test_simulator_realtime_substitutes_safe_action(ros, probe):
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "mode": "realtime", "realtime_factor": 5.0, **FAST})
+    steps = probe.listen("step", Float64MultiArray, qos.STEP)
+    ros.spin_for(1.0)  # 50 steps/s for 1 s, no controller
+    assert 25 <= len(steps) <= 75
+    assert all(m.data[SPEC.obs_dim + 4] == 0.0 for m in steps)  # none was a fresh command
+    assert ros.spin_until(lambda: probe.diag("/simulator", "missed_steps", 0) >= 25)
+    ros.remove(sim)
+
+
+def test_parameters_refuse_invalid_runtime_changes(ros):
+    sim = ros.make(SimulatorNode, {"task": "point_mass"})
+    assert not sim.set_parameters([Parameter("mode", value="realtime")])[0].successful  # read-only
+    ros.remove(sim)
+    ctrl = ros.make(ControllerNode, {"task": "point_mass"})
+    bad = ctrl.set_parameters([Parameter("watchdog_timeout", value=-1.0)])[0]
+    assert not bad.successful and "watchdog_timeout" in bad.reason
+    assert ctrl.set_parameters([Parameter("watchdog_timeout", value=0.2)])[0].successful
+    assert ctrl.p["watchdog_timeout"] == 0.2
+    described = ctrl.describe_parameter("watchdog_timeout")
+    assert described.description and described.floating_point_range[0].to_value == 60.0
+    ros.remove(ctrl)
+
+
+# -- controller -----------------------------------------------------------------------------------------
+def test_controller_acts_publishes_transitions_and_drops_malformed_steps(ros, probe):
+    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 5.0, **FAST})
+    commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)
+    transitions = probe.listen("transitions", Float64MultiArray, qos.TRANSITIONS)
+    pub = probe.create_publisher(Float64MultiArray, "step", qos.STEP)
+    assert ros.spin_until(lambda: pub.get_subscription_count() > 0 and ctrl.pub_tr.get_subscription_count() > 0)
+
+    s0, s1, s2 = [0.5, -0.2], [0.55, 0.1], [1e6, 1e6]
+    pub.publish(step_msg(s0, first=True, fresh=False, seq=0))
+    assert ros.spin_until(lambda: len(commands) == 1)
+    pub.publish(step_msg(s1, reward=-0.3, seq=1))
+    assert ros.spin_until(lambda: len(commands) == 2 and len(transitions) == 1)
+    t = Transition.from_array(np.array(transitions[0].data), SPEC.obs_dim, SPEC.act_dim)
+    assert [(d.label, d.size) for d in transitions[0].layout.dim] == wire_labels(SPEC.obs_dim, SPEC.act_dim)
+    np.testing.assert_allclose(t.obs, s0)
+    np.testing.assert_allclose(t.next_obs, s1)
+    assert t.reward == pytest.approx(-0.3) and not t.terminated and not t.truncated and math.isfinite(t.log_prob)
+    np.testing.assert_allclose(commands[0].data, np.clip(t.action, SPEC.low, SPEC.high))
+
+    pub.publish(step_msg(s2, seq=2))  # far outside: the command must be clamped to the actuator range
+    assert ros.spin_until(lambda: len(commands) == 3)
+    assert SPEC.low[0] <= commands[-1].data[0] <= SPEC.high[0]
+
+    pub.publish(step_msg(s1, seq=2))  # a repeat is ignored
+    for bad in ([0.1], [math.nan] * (SPEC.obs_dim + 6), list(s1) + [0, 0, 0, 0, 1, math.inf]):
+        pub.publish(Float64MultiArray(data=bad))
+    assert ros.spin_until(lambda: probe.diag("/controller", "malformed_steps") == 3), probe.diagnostics
+    assert probe.diag("/controller", "duplicate_steps") == 1
+    assert len(commands) == 3
+
+    pub.publish(step_msg(s1, terminated=True, seq=3))  # terminal: a transition, but no action
+    assert ros.spin_until(lambda: len(transitions) == 3)
+    assert Transition.from_array(np.array(transitions[-1].data), SPEC.obs_dim, SPEC.act_dim).terminated
+    ros.spin_for(0.2)
+    assert len(commands) == 3
+
+    estop = probe.create_client(SetBool, "estop")
+    assert call(ros, estop, SetBool.Request(data=True)).success
+    pub.publish(step_msg(s0, first=True, fresh=False, seq=4))
+    pub.publish(step_msg(s1, seq=5))
+    assert ros.spin_until(lambda: len(commands) >= 6)
+    assert all(c.data[0] == 0.0 for c in commands[3:])  # safe action while latched
+    assert len(transitions) == 3  # and no transitions
+    assert call(ros, estop, SetBool.Request(data=False)).success
+    ros.remove(ctrl)
+
+
+def test_controller_watchdog_sends_safe_action(ros, probe):
+    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 0.2, **FAST})
+    commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)
+    assert ros.spin_until(lambda: len(commands) >= 3, 5.0)  # no steps at all: safe actions keep coming
+    assert all(c.data[0] == 0.0 for c in commands)
+    assert ros.spin_until(lambda: probe.diag("/controller", "watchdog_trips", 0) >= 1)
+    ros.remove(ctrl)
+
+
+def test_controller_swaps_only_valid_newer_weights(ros, probe):
+    ctrl = ros.make(ControllerNode, {"task": "point_mass", "deterministic": True, "watchdog_timeout": 5.0, **FAST})
+    weights = probe.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
+    commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)
+    steps = probe.create_publisher(Float64MultiArray, "step", qos.STEP)
+    assert ros.spin_until(lambda: weights.get_subscription_count() > 0 and steps.get_subscription_count() > 0)
+
+    policy = policy_like_controller()
+    with_bias = {k: v.clone() for k, v in policy.state_dict().items()}
+    with_bias["net.4.bias"][0] = 1.0  # a recognisable mean: center + scale * tanh(1)
+    policy.load_state_dict(with_bias)
+    good = policy_to_bytes(policy, 7)
+    weights.publish(UInt8MultiArray(data=good))
+    assert ros.spin_until(lambda: ctrl.version == 7)
+    for i, bad in enumerate((b"garbage", good[:-10], policy_to_bytes(policy, 3))):  # random, truncated, stale
+        weights.publish(UInt8MultiArray(data=bad))  # depth 1, latest wins: one at a time
+        assert ros.spin_until(lambda i=i: ctrl.weights_rejected == i + 1)
+    assert ros.spin_until(lambda: probe.diag("/controller", "weights_rejected", 0) == 3), probe.diagnostics
+    assert ctrl.version == 7 and probe.diag("/controller", "policy_version") == 7
+
+    steps.publish(step_msg([0.0, 0.0], first=True, fresh=False, seq=0))
+    assert ros.spin_until(lambda: len(commands) == 1)
+    mu, _ = policy.act(np.zeros(2), deterministic=True)
+    np.testing.assert_allclose(commands[0].data, np.clip(mu, SPEC.low, SPEC.high), rtol=1e-5)
+    ros.remove(ctrl)
+
+
+# -- learner --------------------------------------------------------------------------------------------
+def rollout(n: int, seed: int = 0) -> list[Transition]:
+    task, rng = point_mass(), np.random.default_rng(seed)
+    obs, out = task.reset(seed=seed), []
+    for _ in range(n):
+        a = rng.normal(0.0, 2.0, 1)
+        r = task.step(a)
+        out.append(Transition(obs, a, r.reward, r.obs, r.terminated, r.truncated, -1.0, 0))
+        obs = task.reset() if r.truncated else r.obs
+    return out
+
+
+def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
+    params = {"task": "point_mass", "publish_every": 5, "checkpoint_dir": str(tmp_path), "checkpoint_every": 20,
+              "agent_overrides": "{min_replay: 16, batch_size: 16}", **FAST}
+    learner = ros.make(LearnerNode, params)
+    weights = probe.listen("policy_weights", UInt8MultiArray, qos.POLICY_WEIGHTS)
+    pub = probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
+    assert ros.spin_until(lambda: len(weights) >= 1 and pub.get_subscription_count() > 0)  # version 0, latched
+    layout = messages.transition_layout(SPEC.obs_dim, SPEC.act_dim)
+    for t in rollout(120):
+        pub.publish(messages.array_msg(t.to_array(), layout))
+    bad_nan = rollout(1)[0].to_array()
+    bad_nan[0] = math.nan
+    for bad in ([1.0, 2.0], bad_nan):
+        pub.publish(Float64MultiArray(data=list(bad)))
+    assert ros.spin_until(lambda: probe.diag("/learner", "transitions", 0) == 120
+                          and probe.diag("/learner", "malformed_transitions", 0) == 2, 20.0), probe.diagnostics
+    assert ros.spin_until(lambda: learner.agent.updates >= 60 and len(weights) >= 3, 60.0), probe.diagnostics
+
+    policy = policy_like_controller()
+    versions = [load_policy_bytes(policy, bytes(m.data)) for m in weights]
+    assert versions == sorted(versions) and versions[-1] > versions[0] == 0
+    assert ros.spin_until(lambda: learner.checkpoints >= 1, 10.0)
+    ros.remove(learner)  # stops the training thread and writes a last checkpoint
+    final_version = learner.agent.policy_version
+    assert (tmp_path / "latest.json").is_file()
+
+    resumed = ros.make(LearnerNode, params)
+    assert resumed.resumed and resumed.agent.policy_version == final_version
+    assert resumed.published_version == final_version  # the resumed policy goes out at once (latched)
+    assert ros.spin_until(lambda: len(weights) > len(versions))
+    assert load_policy_bytes(policy, bytes(weights[-1].data)) == final_version
+    ros.remove(resumed)
+
+
+# -- start-up parameter validation (real processes) -----------------------------------------------------
+BAD = [
+    ("simulator", {"mode": "bogus"}, "mode"),
+    ("simulator", {"task": "no_such_task"}, "task"),
+    ("simulator", {"actuator_noise": 5.0}, "actuator_noise"),
+    ("controller", {"watchdog_timeout": -1.0}, "watchdog_timeout"),
+    ("controller", {"device": "tpu"}, "device"),
+    ("learner", {"algo": "nope"}, "algo"),
+    ("learner", {"agent_overrides": "{batch_size: -3}"}, "agent_overrides"),
+    ("learner", {"updates_per_transition": "many"}, "updates_per_transition"),
+]
+
+
+def test_bad_parameter_stops_node_naming_it():
+    env = node_env(DOMAIN)
+    procs = [(subprocess.Popen(node_command(node, params), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True), node, name) for node, params, name in BAD]
+    failures = []
+    for proc, node, name in procs:
+        try:
+            out, _ = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+            failures.append(f"{node} with bad {name} did not stop")
+            continue
+        if proc.returncode != 2 or f"'{name}'" not in out or "Traceback" in out:
+            failures.append(f"{node} bad {name}: rc={proc.returncode}\n{out[-800:]}")
+    assert not failures, "\n".join(failures)

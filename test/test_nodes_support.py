@@ -1,0 +1,139 @@
+"""Helpers shared by the node tests (no tests here): an rclpy context on a private domain, a probe
+node that records topics, and spinning until a condition holds.
+
+Real DDS throughout: every test module gets its own ROS_DOMAIN_ID so modules (and other people's
+runs on the same machine) cannot hear each other.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pick_domain() -> int:
+    """A domain id in 1..100 that no other test module of this run has taken."""
+    taken = {int(x) for x in os.environ.get("SVG_TEST_DOMAINS", "").split(",") if x}
+    domain = random.choice([d for d in range(1, 101) if d not in taken])
+    os.environ["SVG_TEST_DOMAINS"] = ",".join(str(d) for d in sorted(taken | {domain}))
+    return domain
+
+
+class Ros:
+    """An initialised context on ``domain`` with one executor; nodes added to it spin together."""
+
+    def __init__(self, domain: int) -> None:
+        self.domain = domain
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=domain)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.nodes: list[Node] = []
+
+    def add(self, node: Node) -> Node:
+        self.executor.add_node(node)
+        self.nodes.append(node)
+        return node
+
+    def make(self, cls: type, params: dict[str, Any] | None = None, **kwargs: Any) -> Node:
+        overrides = [Parameter(k, value=v) for k, v in (params or {}).items()]
+        return self.add(cls(context=self.context, parameter_overrides=overrides, **kwargs))
+
+    def remove(self, node: Node) -> None:
+        self.executor.remove_node(node)
+        self.nodes.remove(node)
+        node.destroy_node()
+
+    def spin_for(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.executor.spin_once(timeout_sec=0.01)
+
+    def spin_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if condition():
+                return True
+            self.executor.spin_once(timeout_sec=0.01)
+        return condition()
+
+    def close(self) -> None:
+        for node in list(self.nodes):
+            self.remove(node)
+        self.executor.shutdown()
+        rclpy.try_shutdown(context=self.context)
+
+
+class Probe(Node):
+    """The test's end of every topic: records what arrives, publishes what the test asks."""
+
+    def __init__(self, context: Any, name: str = "probe") -> None:
+        super().__init__(name, context=context)
+        self.received: dict[str, list[Any]] = {}
+        self.diagnostics: dict[str, dict[str, str]] = {}
+        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+
+    def listen(self, topic: str, msg_type: type, qos: Any) -> list[Any]:
+        store: list[Any] = self.received.setdefault(topic, [])
+        self.create_subscription(msg_type, topic, store.append, qos)
+        return store
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            self.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+
+    def diag(self, node_name: str, key: str, default: float = float("nan")) -> float:
+        value = self.diagnostics.get(node_name, {}).get(key)
+        try:
+            return float(value) if value is not None else default
+        except ValueError:
+            return default
+
+
+def node_env(domain: int, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["ROS_DOMAIN_ID"] = str(domain)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def node_command(name: str, params: dict[str, Any]) -> list[str]:
+    from svg_control.nodes.launcher import format_value
+
+    cmd = [sys.executable, "-m", f"svg_control.nodes.{name}", "--ros-args"]
+    for key, value in params.items():
+        cmd += ["-p", f"{key}:={format_value(value)}"]
+    return cmd
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids of live processes whose environment contains ``marker`` (to prove nothing was left behind)."""
+    pids = []
+    needle = marker.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                stat = (entry / "stat").read_text()
+                if ") Z " not in stat:  # zombies have already exited
+                    pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
