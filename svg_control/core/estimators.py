@@ -50,14 +50,18 @@ def svg_unroll_objective(policy: GaussianPolicy, model, reward_fn: RewardFn, win
     """
     obs, action, next_obs = windows["obs"], windows["action"], windows["next_obs"]
     k = obs.shape[1]
-    eta = policy.infer_eta(obs, action)
-    xi = model.infer_xi(obs, policy.clamp_action(action), next_obs)
     s = obs[:, 0]
     total = torch.zeros(obs.shape[0], dtype=obs.dtype, device=obs.device)
     discount = 1.0
     for t in range(k):
-        a = policy.clamp_action(policy.sample(s, eta[:, t]))
-        s_next = model.step(s, a, xi[:, t])
+        # One forward per network per step: the noise is inferred from the very outputs that are then
+        # re-used with gradient (s equals the real s_t numerically, so this is the real trajectory's noise).
+        mu, sigma = policy(s)
+        eta = ((action[:, t] - mu) / sigma).detach()
+        a = policy.clamp_action(mu + sigma * eta)
+        mean, std = model.mean_and_std(s, a)
+        xi = torch.where(std > 0, (next_obs[:, t] - s - mean) / std.clamp_min(1e-12), torch.zeros_like(mean)).detach()
+        s_next = s + mean + std * xi
         total = total + discount * reward_fn(s, a, s_next)
         discount *= gamma
         s = s_next
