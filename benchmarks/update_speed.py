@@ -1,0 +1,159 @@
+"""Full learner updates per second (model + critic + policy) for every algorithm, on one CPU core.
+
+Monoped-sized problem (14-d state, 4-d action) with CALIBRATION.md's network sizes for a task of that size
+(policy 64x64, critic 128x128, model 32x32 per state dimension), at batch 64 and 256, broken down by part.
+In the same run it times one stable-baselines3 SAC gradient step on the same state/action sizes and
+batch (its default 256x256 networks, and also ours-sized 64x64 nets for a like-for-like ratio), so the
+ratio is measured on the same machine at the same time.
+
+Times are CPU time of this process (time.process_time), which is less disturbed by other load on a
+shared machine than wall time; run on an idle machine for numbers to quote.
+
+    python benchmarks/update_speed.py [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from svg_control.core.agent import SVGAgent
+from svg_control.core.config import ALGORITHMS, build_config
+from svg_control.core.task import TaskSpec
+from svg_control.core.transition import Transition
+
+OBS_DIM, ACT_DIM = 14, 4
+SIZES = {"policy_hidden": (64, 64), "critic_hidden": (128, 128), "model_hidden": (32, 32)}
+
+
+def monoped_sized_spec() -> TaskSpec:
+    return TaskSpec("monoped_sized", OBS_DIM, ACT_DIM, (-1.0,) * ACT_DIM, (1.0,) * ACT_DIM, dt=0.01, horizon=200)
+
+
+def quadratic_reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    return -(next_obs**2).sum(-1) - 0.1 * (action**2).sum(-1)
+
+
+def filled_agent(algo: str, batch: int, overrides: dict, seed: int = 0) -> SVGAgent:
+    spec = monoped_sized_spec()
+    config = build_config(algo, {**SIZES, "batch_size": batch, "min_replay": 1, **overrides})
+    agent = SVGAgent(spec, quadratic_reward, config, seed=seed)
+    rng = np.random.default_rng(seed)
+    obs = rng.standard_normal(OBS_DIM)
+    for t in range(2000):  # 10 episodes of 200 steps of a random linear system
+        action, log_prob = agent.act(obs)
+        next_obs = 0.95 * obs + 0.1 * rng.standard_normal(OBS_DIM)
+        next_obs[:ACT_DIM] += 0.05 * np.clip(action, -1, 1)
+        done = (t + 1) % 200 == 0
+        agent.observe(Transition(obs, action, float(-(next_obs**2).sum()), next_obs, False, done, log_prob))
+        obs = rng.standard_normal(OBS_DIM) if done else next_obs
+    return agent
+
+
+def cpu_time_per_call(fn, repeats: int) -> float:
+    for _ in range(max(5, repeats // 20)):
+        fn()
+    start = time.process_time()
+    for _ in range(repeats):
+        fn()
+    return (time.process_time() - start) / repeats
+
+
+def time_agent(algo: str, batch: int, repeats: int, overrides: dict) -> dict[str, float]:
+    agent = filled_agent(algo, batch, overrides)
+    sample = agent.replay.sample(batch, agent.rng)
+    weights = agent._weights(sample) if agent.critic is not None and algo not in ("svg0", "dpg") else None
+    parts = {"model": lambda: agent._update_model(sample)}
+    if agent.critic is not None:
+        parts["critic"] = lambda: agent._update_critic(sample, weights)
+    if algo not in ("svg-inf", "planner"):
+        parts["policy"] = lambda: agent._update_policy(sample, weights)
+    out = {name: cpu_time_per_call(fn, repeats) for name, fn in parts.items()}
+    if algo in ("svg-inf", "planner"):
+        # one policy update per 200-step episode: time it on a stored episode and amortise it per step
+        from svg_control.core.agent import episode_tensors
+        from svg_control.core.estimators import planner_objective, svg_unroll_objective
+
+        episode = [Transition(agent.replay.obs[i], agent.replay.action[i], float(agent.replay.reward[i]),
+                              agent.replay.next_obs[i], False, False, float(agent.replay.log_prob[i]))
+                   for i in range(200)]
+        windows = episode_tensors(episode)
+        if algo == "svg-inf":
+            def policy_step():
+                agent._apply("policy", -svg_unroll_objective(agent.policy, agent.model, agent.reward_fn, windows,
+                                                             agent.config.gamma))
+        else:
+            def policy_step():
+                starts = agent.replay.sample(agent.config.planner_rollouts, agent.rng)["obs"]
+                agent._apply("policy", -planner_objective(agent.policy, agent.model, agent.reward_fn, starts,
+                                                          agent.config.planner_horizon, agent.config.gamma))
+        out["policy"] = cpu_time_per_call(policy_step, max(5, repeats // 20)) / 200
+    out["full"] = cpu_time_per_call(agent.update, repeats)
+    if algo in ("svg-inf", "planner"):
+        out["full"] += out["policy"]
+    return out
+
+
+def time_sac(batch: int, repeats: int, hidden: tuple[int, ...]) -> float | None:
+    """One SAC gradient step (critic + actor + entropy coefficient + target update) from stable-baselines3."""
+    try:
+        import gymnasium as gym
+        from stable_baselines3 import SAC
+    except ImportError:
+        return None
+
+    class Dummy(gym.Env):
+        observation_space = gym.spaces.Box(-np.inf, np.inf, (OBS_DIM,), np.float32)
+        action_space = gym.spaces.Box(-1.0, 1.0, (ACT_DIM,), np.float32)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            return self.observation_space.sample().clip(-5, 5), {}
+
+        def step(self, action):
+            return self.observation_space.sample().clip(-5, 5), 0.0, False, False, {}
+
+    model = SAC("MlpPolicy", Dummy(), batch_size=batch, learning_starts=0, verbose=0, device="cpu",
+                policy_kwargs={"net_arch": list(hidden)}, seed=0)
+    model.learn(total_timesteps=batch + 10)  # fill the buffer a little; the step below is what we time
+    return cpu_time_per_call(lambda: model.train(gradient_steps=1, batch_size=batch), repeats)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--algos", nargs="+", default=list(ALGORITHMS), choices=ALGORITHMS)
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--single-model-net", action="store_true",
+                        help="one 64x64 model network instead of one 32x32 sub-network per state dimension")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    overrides = {"model_per_dimension": False, "model_hidden": (64, 64)} if args.single_model_net else {}
+
+    print(f"torch {torch.__version__}, 1 thread; state {OBS_DIM}, action {ACT_DIM}; "
+          f"model {'single 64x64' if args.single_model_net else '32x32 per dimension'}; CPU ms per call")
+    print(f"{'algorithm':<10} {'batch':>5} {'model':>7} {'critic':>7} {'policy':>7} {'full':>7} {'updates/s':>10}")
+    results = {}
+    for batch in args.batches:
+        for algo in args.algos:
+            t = time_agent(algo, batch, args.repeats, overrides)
+            results[(algo, batch)] = t
+            print(f"{algo:<10} {batch:>5} {t['model'] * 1e3:>7.2f} {t.get('critic', 0) * 1e3:>7.2f} "
+                  f"{t.get('policy', 0) * 1e3:>7.2f} {t['full'] * 1e3:>7.2f} {1 / t['full']:>10.0f}")
+    print()
+    for batch in args.batches:
+        for hidden in ((256, 256), (64, 64)):
+            sac = time_sac(batch, args.repeats, hidden)
+            if sac is None:
+                print("stable-baselines3 not installed (pip install -e .[bench]): no SAC baseline")
+                break
+            line = f"SAC (sb3, {hidden[0]}x{hidden[1]}) batch {batch}: {sac * 1e3:.2f} ms/step = {1 / sac:.0f} steps/s"
+            if ("svg1-er", batch) in results:
+                line += f"; svg1-er full update is {sac / results[('svg1-er', batch)]['full']:.2f}x as fast"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
