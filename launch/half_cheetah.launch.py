@@ -1,7 +1,8 @@
 """ros2 launch svg_control half_cheetah.launch.py: simulator, controller and learner for half_cheetah.
 
-Thin: includes svg.launch.py with task:=half_cheetah (one node-set description for every task; the
-same set `svg-control launch half_cheetah` starts without ROS 2 launch). Parameters: config/half_cheetah.yaml.
+Thin: includes svg.launch.py with task:=half_cheetah (one node-set description for every task, the
+same set `svg-control launch half_cheetah` starts without ROS 2
+launch). Parameters: config/half_cheetah.yaml.
 """
 import os
 
@@ -18,6 +19,8 @@ def generate_launch_description() -> LaunchDescription:
     generic = os.path.join(os.path.dirname(os.path.abspath(__file__)), "svg.launch.py")
     return LaunchDescription([
         DeclareLaunchArgument("namespace", default_value="", description="namespace of the three nodes"),
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(generic),
-                                 launch_arguments={"task": TASK, "namespace": LaunchConfiguration("namespace")}.items()),
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(generic),
+            launch_arguments={"task": TASK, "namespace": LaunchConfiguration("namespace")}.items(),
+        ),
     ])

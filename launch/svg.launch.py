@@ -5,24 +5,29 @@ Starts simulator, controller and learner for one task from the node-set descript
 (config/defaults.yaml, then config/<task>.yaml) and overrides. Only runs on a ROS 2 install
 (`launch`/`launch_ros` have no PyPI wheels); elsewhere use `svg-control launch <task>`.
 """
+import tempfile
+from pathlib import Path
+
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
-from svg_control.nodes.node_set import PACKAGE, node_set
+from svg_control.nodes.node_set import PACKAGE, node_set, override_file
 
 
 def _nodes(context, *args, **kwargs):
     task = LaunchConfiguration("task").perform(context)
     namespace = LaunchConfiguration("namespace").perform(context)
+    scratch = Path(tempfile.mkdtemp(prefix="svg-launch-"))
     return [
         Node(
             package=PACKAGE,
             executable=spec.executable,
             name=spec.name,
             namespace=namespace,
-            parameters=[str(f) for f in spec.param_files] + ([spec.parameters] if spec.parameters else []),
+            # overrides as a /**/<name> file, not a dict: see node_set.override_file
+            parameters=[str(f) for f in spec.param_files] + [str(f) for f in [override_file(spec, scratch)] if f],
             remappings=list(spec.remappings),
             output="screen",
             emulate_tty=True,

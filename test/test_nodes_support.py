@@ -18,10 +18,10 @@ import pytest
 
 rclpy = pytest.importorskip("rclpy")
 
-from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
-from rclpy.parameter import Parameter
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402 - after the importorskip
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402 - after the importorskip
+from rclpy.node import Node  # noqa: E402 - after the importorskip
+from rclpy.parameter import Parameter  # noqa: E402 - after the importorskip
 
 REPO = Path(__file__).resolve().parents[1]
 

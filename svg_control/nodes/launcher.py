@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from .node_set import NodeSpec, node_set
+from .node_set import NodeSpec, node_set, override_file
 
 
 def format_value(value: Any) -> str:
@@ -39,15 +40,20 @@ def format_value(value: Any) -> str:
     return repr(value)
 
 
-def command(spec: NodeSpec, namespace: str = "", python: str = sys.executable) -> list[str]:
-    """The command line that runs ``spec`` like ``launch_ros.actions.Node`` would."""
+def command(spec: NodeSpec, namespace: str = "", python: str = sys.executable,
+            scratch: Path | None = None) -> list[str]:
+    """The command line that runs ``spec`` like ``launch_ros.actions.Node`` would.
+
+    Overrides go into a parameter file in ``scratch`` (see ``node_set.override_file``).
+    """
     cmd = [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}"]
     if namespace:
         cmd += ["-r", f"__ns:={namespace if namespace.startswith('/') else '/' + namespace}"]
-    for f in spec.param_files:
+    extra = override_file(spec, scratch) if scratch is not None and spec.parameters else None
+    for f in (*spec.param_files, *([extra] if extra else [])):
         cmd += ["--params-file", str(f)]
-    for key, value in spec.parameters.items():
-        cmd += ["-p", f"{key}:={format_value(value)}"]
+    if spec.parameters and extra is None:
+        raise ValueError("parameter overrides need a scratch directory for their parameter file")
     for src, dst in spec.remappings:
         cmd += ["-r", f"{src}:={dst}"]
     return cmd
@@ -87,11 +93,12 @@ def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     procs: list[subprocess.Popen] = []
     failed: tuple[str, int] | None = None
+    scratch = tempfile.TemporaryDirectory(prefix="svg-launch-")
     try:
         for spec in specs:
             out = subprocess.DEVNULL if quiet else None
-            procs.append(subprocess.Popen(command(spec, namespace), env=child_env, start_new_session=True,
-                                          stdout=out, stderr=out))
+            procs.append(subprocess.Popen(command(spec, namespace, scratch=Path(scratch.name)), env=child_env,
+                                          start_new_session=True, stdout=out, stderr=out))
         start = time.monotonic()
         while not stop_requested:
             if duration is not None and time.monotonic() - start >= duration:
@@ -105,6 +112,7 @@ def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, 
             time.sleep(0.1)
     finally:
         _stop(procs, grace)
+        scratch.cleanup()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if failed is not None:
@@ -114,6 +122,30 @@ def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, 
         print(f"[launch] nodes did not stop cleanly: {bad}", file=sys.stderr)
         return 1
     return 0
+
+
+def coerce(node: str, name: str, value: Any) -> Any:
+    """``value`` in the type of the node's declared parameter (``100`` -> ``100.0`` for a double).
+
+    rcl refuses an integer for a double parameter, and a YAML scalar typed on the command line cannot
+    know which one is meant; the node's own parameter table does. Unknown names are an error here,
+    before any process starts.
+    """
+    import importlib
+
+    from .node_set import NODES
+
+    if node not in NODES:
+        raise ValueError(f"--param for unknown node {node!r}; nodes are {', '.join(NODES)}")
+    specs = {p.name: p for p in importlib.import_module(f"{__package__}.{node}").parameters()}
+    if name not in specs:
+        raise ValueError(f"node {node} has no parameter {name!r}; it has {', '.join(sorted(specs))}")
+    default = specs[name].default
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(default, str) and not isinstance(value, str):
+        return str(value)
+    return value
 
 
 def parse_param(text: str) -> tuple[str, str, Any]:
@@ -137,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config-dir", type=Path, default=None, help="directory with defaults.yaml, <task>.yaml")
     args = parser.parse_args(argv)
     overrides: dict[str, dict[str, Any]] = {}
-    for node, name, value in args.param:
-        overrides.setdefault(node, {})[name] = value
     try:
+        for node, name, value in args.param:
+            overrides.setdefault(node, {})[name] = coerce(node, name, value)
         return launch(args.task, overrides, args.duration, args.namespace, args.grace, args.config_dir)
     except (FileNotFoundError, ValueError) as exc:
         print(f"svg-control launch: {exc}", file=sys.stderr)

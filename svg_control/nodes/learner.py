@@ -205,7 +205,8 @@ class LearnerNode(Node):
         values: dict[str, object] = {
             "task": self.spec.name, "algo": self.p["algo"], "transitions": self.received,
             "transitions_per_s": t_rate, "updates": a.updates, "updates_per_s": u_rate,
-            "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget, "queued": len(self.queue),
+            "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget,
+            "queued": len(self.queue),
             "replay_size": len(a.replay), "policy_version": a.policy_version,
             "published_version": self.published_version, "publications": self.publications,
             "malformed_transitions": self.malformed, "nonfinite_skips": a.nonfinite_skips,

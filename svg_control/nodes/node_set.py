@@ -27,6 +27,22 @@ class NodeSpec:
     remappings: tuple[tuple[str, str], ...] = ()
 
 
+def override_file(spec: NodeSpec, directory: Path) -> Path | None:
+    """``spec.parameters`` as a parameter file keyed ``/**/<name>``, to be passed after the config files.
+
+    Why a file and not ``-p name:=value``: rcl applies ``-p`` (and launch_ros' parameter dicts) to the
+    ``/**`` wildcard entry, which the node-specific ``/**/<name>`` sections of the config files
+    override whatever the order. The same key in a later file does win.
+    """
+    if not spec.parameters:
+        return None
+    import yaml
+
+    path = Path(directory) / f"{spec.name}-overrides.yaml"
+    path.write_text(yaml.safe_dump({f"/**/{spec.name}": {"ros__parameters": dict(spec.parameters)}}))
+    return path
+
+
 def config_dir() -> Path:
     """``config/`` of the source tree, or ``share/svg_control/config`` of a colcon install."""
     here = Path(__file__).resolve().parents[2] / "config"

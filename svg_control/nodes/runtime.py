@@ -31,7 +31,6 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
             node = factory()
         except ValueError as exc:  # ParameterError is a ValueError
             rclpy.logging.get_logger(name).fatal(f"{name} not started: {exc}")
-            print(f"[{name}] not started: {exc}", file=sys.stderr, flush=True)
             return EXIT_BAD_PARAMETER
         executor = SingleThreadedExecutor()
         executor.add_node(node)
