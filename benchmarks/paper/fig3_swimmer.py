@@ -1,0 +1,39 @@
+"""Figure 3: swimmers. Claims: (left) on swimmer3 SVG(inf) and SVG(1) beat the TD actor-critic, and
+shrinking the model 20 -> 10 -> 5 hidden units per state dimension hurts SVG(inf) more than SVG(1);
+(right) on swimmer5 / swimmer7 SVG(1)-ER beats SVG(inf), SVG(1), SVG(0) and DPG.
+
+Paper: ~1e5-1e6 steps. Ours: default budget 5000 steps (10 episodes of 500), 3 seeds.
+`--part left|right|all` picks the panel.
+
+    nice -n 10 python benchmarks/paper/fig3_swimmer.py [--part all] [--budget 5000] [--quick]
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Cell, main_for  # noqa: E402
+from fig2_middle_cartpole import TUNED  # noqa: E402
+
+
+def extra(p) -> None:
+    p.add_argument("--part", choices=("left", "right", "all"), default="all")
+
+
+def cells(args) -> list[Cell]:
+    out: list[Cell] = []
+    if args.part in ("left", "all"):
+        out.append(Cell("swimmer3-ac", "swimmer3", "ac"))
+        for algo in ("svg-inf", "svg1"):
+            for n in (20, 10, 5):
+                out.append(Cell(f"swimmer3-{algo}-model{n}", "swimmer3", algo, {"model_hidden": [n, n]}))
+    if args.part in ("right", "all"):
+        for task in ("swimmer5", "swimmer7"):
+            for algo in ("svg1-er", "svg-inf", "svg1", "svg0", "dpg"):
+                out.append(Cell(f"{task}-{algo}", task, algo, dict(TUNED.get(algo, {}))))
+    return out
+
+
+if __name__ == "__main__":
+    main_for("fig3_swimmer", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra)

@@ -1,0 +1,31 @@
+"""Figure 4: the task suite. Claim: SVG(1)-ER beats SVG(1), SVG(0) and DPG on reacher, reacher_moving,
+gripper, monoped, half_cheetah and walker.
+
+Paper: 1e5-1e6+ steps per task, several seeds. Ours: default budget 5000 steps, 3 seeds
+(6 tasks x 4 algorithms x 3 seeds = 72 runs: hours on this machine; use --tasks to pick).
+
+    nice -n 10 python benchmarks/paper/fig4_suite.py [--tasks reacher,monoped] [--budget 5000] [--quick]
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Cell, main_for  # noqa: E402
+from fig2_middle_cartpole import TUNED  # noqa: E402
+
+TASKS = ("reacher", "reacher_moving", "gripper", "monoped", "half_cheetah", "walker")
+
+
+def extra(p) -> None:
+    p.add_argument("--tasks", default=",".join(TASKS))
+
+
+def cells(args) -> list[Cell]:
+    return [Cell(f"{task}-{algo}", task, algo, dict(TUNED.get(algo, {})))
+            for task in args.tasks.split(",") for algo in ("svg1-er", "svg1", "svg0", "dpg")]
+
+
+if __name__ == "__main__":
+    main_for("fig4_suite", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra)

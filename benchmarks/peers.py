@@ -1,0 +1,121 @@
+"""Peer baselines: stable-baselines3 SAC and TD3 on our Gymnasium envs, same protocol as `svg-control train`.
+
+Same env-step budget, seeds and evaluation as ``svg_control.trainer``: an evaluation at step 0 and every
+``eval_every`` env steps, ``eval_episodes`` episodes of the deterministic policy (SB3 ``predict(...,
+deterministic=True)``) on a separate task instance reset with seeds 1_000_000 + i; one gradient update per
+env step (``train_freq=1, gradient_steps=1``); one process, ``torch.set_num_threads(threads)``. Writes
+``DIR/metrics.jsonl`` (step, wall_s, eval_return_mean, eval_return_std) and ``DIR/config.yaml``
+(algo, task, ...) so ``svg_control.plotting.plot_runs`` overlays them on our runs. ``wall_s`` includes
+the evaluation time, exactly like the trainer's, so env steps / wall_s compare like for like.
+
+SB3 defaults are kept (SAC: 256x256 ReLU nets, lr 3e-4, batch 256, auto entropy, learning_starts 100;
+TD3: 400x300, action noise none by default -> we add N(0, 0.1) Gaussian action noise as SB3's docs do).
+
+    python benchmarks/peers.py --algo sac --task monoped --steps 5000 --seed 0 --out runs/peers/sac-monoped-s0
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+EVAL_SEED_BASE = 1_000_000  # == svg_control.trainer.EVAL_SEED_BASE
+
+
+def evaluate(model: Any, task: Any, episodes: int, seed_base: int = EVAL_SEED_BASE) -> list[float]:
+    returns = []
+    for i in range(episodes):
+        obs = task.reset(seed=seed_base + i)
+        total, done = 0.0, False
+        while not done:
+            action, _ = model.predict(np.asarray(obs, dtype=np.float64), deterministic=True)
+            res = task.step(action)
+            total += res.reward
+            obs = res.obs
+            done = res.terminated or res.truncated
+        returns.append(total)
+    return returns
+
+
+def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_every: int = 1000,
+             eval_episodes: int = 5, task_overrides: dict | None = None, threads: int = 1) -> list[dict]:
+    from stable_baselines3 import SAC, TD3
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    from svg_control.tasks.gym_env import SvgTaskEnv
+    from svg_control.tasks.registry import make_task
+
+    torch.set_num_threads(threads)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    task_overrides = dict(task_overrides or {})
+    env = SvgTaskEnv(task, **task_overrides)
+    eval_task = make_task(task, **task_overrides)
+    if algo == "sac":
+        model = SAC("MlpPolicy", env, seed=seed, train_freq=1, gradient_steps=1, verbose=0, device="cpu")
+    elif algo == "td3":
+        n = env.action_space.shape[0]
+        noise = NormalActionNoise(np.zeros(n), 0.1 * np.ones(n) * (env.action_space.high - env.action_space.low) / 2)
+        model = TD3("MlpPolicy", env, seed=seed, train_freq=1, gradient_steps=1, action_noise=noise, verbose=0,
+                    device="cpu")
+    else:
+        raise ValueError(f"unknown peer {algo!r} (sac, td3)")
+    env.reset(seed=seed * 100_003)
+    (out / "config.yaml").write_text(yaml.safe_dump({
+        "task": task, "algo": algo, "steps": steps, "seed": seed, "eval_every": eval_every,
+        "eval_episodes": eval_episodes, "task_overrides": task_overrides, "peer": "stable-baselines3",
+        "hyperparameters": {"train_freq": 1, "gradient_steps": 1, "threads": threads},
+    }, sort_keys=False))
+    metrics = out / "metrics.jsonl"
+    metrics.write_text("")
+    records: list[dict] = []
+    start = time.perf_counter()
+
+    def log_eval(step: int) -> None:
+        rets = evaluate(model, eval_task, eval_episodes)
+        rec = {"step": step, "wall_s": round(time.perf_counter() - start, 3),
+               "eval_return_mean": float(np.mean(rets)), "eval_return_std": float(np.std(rets))}
+        records.append(rec)
+        with metrics.open("a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+    class EvalCallback(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps % eval_every == 0 or self.num_timesteps == steps:
+                log_eval(self.num_timesteps)
+            return True
+
+    log_eval(0)
+    model.learn(total_timesteps=steps, callback=EvalCallback())
+    model.save(out / "sb3_model.zip")
+    return records
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--algo", choices=("sac", "td3"), default="sac")
+    p.add_argument("--task", default="monoped")
+    p.add_argument("--steps", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--eval-episodes", type=int, default=5)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--task-set", action="append", default=[], help="key=value task override (YAML value)")
+    a = p.parse_args()
+    overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in a.task_set)}
+    recs = run_peer(a.algo, a.task, a.steps, a.seed, a.out, a.eval_every, a.eval_episodes, overrides, a.threads)
+    last = recs[-1]
+    print(json.dumps({"algo": a.algo, "task": a.task, "seed": a.seed, "final_return": last["eval_return_mean"],
+                      "steps_per_s": round(last["step"] / last["wall_s"], 1)}))
+
+
+if __name__ == "__main__":
+    main()
