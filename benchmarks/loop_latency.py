@@ -190,10 +190,14 @@ def main() -> None:
     print("round trip", results["round_trip_ms"], results["controller_node_compute_ms"], flush=True)
 
     # 3. lockstep steps/s through simulator + controller processes (no learner)
-    pair = NodeProcs(args.task, ("simulator", "controller"), {"controller": {"publish_transitions": False}}, domain)
-    spin(args.seconds / 2)
+    pair = NodeProcs(args.task, ("simulator", "controller"),
+                     {"controller": {"publish_transitions": False}, "simulator": {"max_rate": 0.0}}, domain)
+    end = time.monotonic() + 120
+    while float(diags.get("/simulator", {}).get("steps", 0)) < 1 and time.monotonic() < end:
+        spin(0.5)
+    spin(3.0)
     steps0, t0 = float(diags.get("/simulator", {}).get("steps", 0)), time.monotonic()
-    spin(args.seconds / 2)
+    spin(args.seconds)
     steps1 = float(diags.get("/simulator", {}).get("steps", 0))
     results["lockstep_nodes_steps_per_s"] = (steps1 - steps0) / (time.monotonic() - t0)
     pair.stop()

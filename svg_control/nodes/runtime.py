@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -24,6 +25,9 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
     import torch
 
     torch.set_num_threads(1)
+    # rclpy's SIGTERM handler shuts the context down and then chains to the previous handler; with the
+    # default one that kills the process before destroy_node (the learner's last checkpoint) runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     rclpy.init(args=list(args) if args is not None else None)
     node: Node | None = None
     try:
