@@ -298,3 +298,14 @@ def test_bad_parameter_stops_node_naming_it():
         if proc.returncode != 2 or f"'{name}'" not in out or "Traceback" in out:
             failures.append(f"{node} bad {name}: rc={proc.returncode}\n{out[-800:]}")
     assert not failures, "\n".join(failures)
+
+
+def test_joint_states_of_a_mujoco_task_cover_passive_joints():
+    from svg_control.nodes.task_io import JointStateReader, make_task
+
+    task = make_task("cartpole")
+    task.reset(seed=0)
+    task.step(np.array([0.5]))
+    names, pos, vel, eff = JointStateReader(task).read(np.zeros(task.spec.obs_dim))
+    assert names == ["slider", "hinge"] and len(pos) == len(vel) == len(eff) == 2
+    assert eff[0] == pytest.approx(0.5) and eff[1] == 0.0  # commanded slider force; the pole is passive

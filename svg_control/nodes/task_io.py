@@ -39,9 +39,9 @@ def make_task(name: str, actuator_noise: float | None = None, seed: int | None =
 class JointStateReader:
     """(names, positions, velocities, efforts) of a task, for sensor_msgs/JointState.
 
-    In order of preference: the task's own ``joint_state()``; the MuJoCo joints named in
-    ``spec.joint_names`` (qpos/qvel of each, applied ctrl as effort); else the observation, one
-    pseudo-joint per observation label with the value as position.
+    In order of preference: the task's own ``joint_state()``; every 1-DoF (hinge/slide) joint of the
+    MuJoCo model (qpos, qvel, and the applied command as effort, 0 where unactuated) so rviz sees
+    passive joints too; else the observation, one pseudo-joint per observation label as position.
     """
 
     def __init__(self, task: Task) -> None:
@@ -49,25 +49,28 @@ class JointStateReader:
         self.mode = "observation"
         self._qpos: list[int] = []
         self._qvel: list[int] = []
+        self._act: list[int] = []
         if callable(getattr(task, "joint_state", None)):
             self.mode = "task"
             return
         model = getattr(task, "model", None)
-        if model is not None and getattr(task, "data", None) is not None and task.spec.joint_names:
+        if model is not None and getattr(task, "data", None) is not None:
             try:
                 import mujoco
-
-                for name in task.spec.joint_names:
-                    jid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, name)
-                    if jid < 0:
-                        raise KeyError(name)
-                    self._qpos.append(int(model.jnt_qposadr[jid]))
-                    self._qvel.append(int(model.jnt_dofadr[jid]))
-                self.names = list(task.spec.joint_names)
-                self.mode = "mujoco"
-                return
-            except (ImportError, KeyError):
-                self._qpos, self._qvel = [], []
+            except ImportError:
+                mujoco = None
+            if mujoco is not None:
+                one_dof = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
+                joints = [j for j in range(model.njnt) if int(model.jnt_type[j]) in one_dof]
+                if joints:
+                    actuator_of = {int(model.actuator_trnid[i, 0]): i for i in range(model.nu)}
+                    self.names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint{j}"
+                                  for j in joints]
+                    self._qpos = [int(model.jnt_qposadr[j]) for j in joints]
+                    self._qvel = [int(model.jnt_dofadr[j]) for j in joints]
+                    self._act = [actuator_of.get(j, -1) for j in joints]
+                    self.mode = "mujoco"
+                    return
         spec = task.spec
         self.names = list(spec.obs_labels) if spec.obs_labels else [f"s{i}" for i in range(spec.obs_dim)]
 
@@ -77,6 +80,7 @@ class JointStateReader:
             return list(names), [float(x) for x in pos], [float(x) for x in vel], [float(x) for x in eff]
         if self.mode == "mujoco":
             data = self.task.data  # type: ignore[attr-defined]
-            eff = data.ctrl.tolist() if data.ctrl.shape[0] == len(self.names) else []
+            ctrl = data.ctrl
+            eff = [float(ctrl[i]) if i >= 0 else 0.0 for i in self._act]
             return self.names, data.qpos[self._qpos].tolist(), data.qvel[self._qvel].tolist(), eff
         return self.names, np.asarray(obs, dtype=np.float64).tolist(), [], []
