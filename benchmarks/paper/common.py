@@ -55,6 +55,7 @@ def base_parser(description: str, budget: int, eval_every: int, seeds: int = 3) 
     p.add_argument("--quick", action="store_true", help="tiny smoke run (1 seed, few hundred steps, own dir)")
     p.add_argument("--only", default=None, help="comma-separated labels to run (others are only plotted)")
     p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--report-only", action="store_true", help="train nothing: plot and summarise existing runs")
     p.add_argument("--threads", type=int, default=1)
     return p
 
@@ -109,7 +110,7 @@ def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace) -> dict[s
     # seed-major order: every algorithm gets seed 0 before any gets seed 1, so a cut-short grid is balanced
     for i, seed in enumerate(seeds):
         for cell in cells:
-            if only and cell.label not in only:
+            if (only and cell.label not in only) or args.report_only:
                 continue
             out = dirs[cell.label][i]
             wall = run_cell(cell, seed, out, budget, eval_every, args.eval_episodes)
