@@ -105,9 +105,9 @@ def read_settings(out: str | Path) -> RunSettings:
 def train(settings: RunSettings, out: str | Path, resume: bool = False, progress: bool = True) -> list[dict]:
     """Run (or continue) training; returns the evaluation records written to metrics.jsonl."""
     settings.validate()
+    agent, task, eval_task = build_agent(settings)  # unknown task/algo fails here, before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    agent, task, eval_task = build_agent(settings)
     ckpt_dir = out / "checkpoints"
     records: list[dict] = []
     metrics_path = out / "metrics.jsonl"
@@ -115,6 +115,9 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     if resume:
         if not load_checkpoint(agent, ckpt_dir):
             raise FileNotFoundError(f"--resume: no checkpoint in {ckpt_dir}")
+        last = (agent.replay.next_index - 1) % agent.replay.capacity
+        if agent.replay.size and not (agent.replay.terminated[last] or agent.replay.truncated[last]):
+            agent.episode_count += 1  # the interrupted episode is not continued: keep k-step windows from spanning it
         if metrics_path.exists():
             records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
             records = [r for r in records if r["step"] <= agent.env_steps]

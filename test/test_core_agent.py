@@ -278,15 +278,11 @@ def test_overrides_apply_in_order():
     assert parse_override("model_per_dimension=false") == ("model_per_dimension", False)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parse_override('policy_lr=1e-3') yields the string '1e-3' (PyYAML "
-                   "reads 1e-3 as a string) and AgentConfig.validate then raises TypeError, not a config")
 def test_override_with_exponent_float_works():
     key, value = parse_override("policy_lr=1e-3")  # the docstring's own example
     assert build_config("svg1-er", {key: value}).policy_lr == pytest.approx(1e-3)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: AgentConfig.validate compares values without type checks, so a "
-                   "non-numeric hyperparameter raises TypeError instead of a ValueError naming the parameter")
 @pytest.mark.parametrize(("key", "value"), [("gamma", "abc"), ("batch_size", "many")])
 def test_non_numeric_hyperparameter_is_a_value_error(key, value):
     with pytest.raises(ValueError, match=key):

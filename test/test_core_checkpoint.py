@@ -242,8 +242,6 @@ def test_checkpoint_of_another_algorithm_is_refused(saved, algo):
     refuse(saved[0], new_agent(algo), match="algorithm")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: load_checkpoint copies a wrapped ring buffer into a larger one "
-                   "unchanged (next_index kept), so recent()/sample_windows read empty rows instead of refusing")
 def test_wrapped_replay_into_larger_capacity_keeps_order_or_is_refused(saved):
     directory, snap, _ = saved
     target = new_agent(replay_capacity=200)

@@ -186,9 +186,6 @@ def test_corrupt_checkpoint_on_resume_exits_2(run300, tmp_path, capsys):
     assert "checksum" in one_line_error(capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a --set value that is not a number where one is expected "
-                   "(gamma=abc, policy_lr=1e-3 which PyYAML reads as a string) or that is malformed YAML "
-                   "([64) escapes cli.main as TypeError/yaml.YAMLError with a traceback instead of exit 2")
 @pytest.mark.parametrize("override", ["gamma=abc", "policy_lr=1e-3", "policy_hidden=[64"])
 def test_non_numeric_or_malformed_override_exits_2(override, tmp_path, capsys):
     rc = main(["train", "--task", "point_mass", "--algo", "svg1-er", "--steps", "10", "--set", override,

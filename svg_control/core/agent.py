@@ -47,10 +47,6 @@ EPISODIC_ALGOS = ("svg-inf", "planner")
 ONPOLICY_ALGOS = ("svg1", "ac")
 
 
-class NonFiniteError(RuntimeError):
-    """A loss or gradient was NaN/Inf; the update was skipped and nothing reached the weights."""
-
-
 class SVGAgent:
     def __init__(self, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig, seed: int = 0,
                  device: str | torch.device = "cpu") -> None:

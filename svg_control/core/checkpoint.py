@@ -25,6 +25,9 @@ from .agent import SVGAgent
 LATEST = "latest.json"
 FORMAT = "svg_control.checkpoint.v1"
 KEEP = 2  # older checkpoint files kept besides the latest
+MANIFEST_KEYS = ("file", "sha256", "config", "obs_dim", "act_dim", "counters", "numpy_rng", "optimizer_param_groups")
+COUNTER_KEYS = ("env_steps", "updates", "policy_version", "episode_count", "nonfinite_skips", "replay_size",
+                "replay_next_index", "replay_total_added")
 
 
 class CheckpointError(ValueError):
@@ -124,6 +127,12 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
         raise CheckpointError(f"{path}: unreadable checkpoint manifest: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an svg_control checkpoint manifest")
+    missing = [k for k in MANIFEST_KEYS if k not in manifest]
+    counters = manifest.get("counters")
+    if not missing and isinstance(counters, dict):
+        missing = [f"counters.{k}" for k in COUNTER_KEYS if not isinstance(counters.get(k), int)]
+    if missing or not isinstance(manifest.get("config"), dict):
+        raise CheckpointError(f"{path}: checkpoint manifest incomplete (missing or invalid: {missing or ['config']})")
     return manifest
 
 
@@ -175,12 +184,21 @@ def load_checkpoint(agent: SVGAgent, directory: str | Path) -> bool:
         module.load_state_dict(states[mod_name])
     for opt_name, opt in agent.optimizers.items():
         _restore_optimizer(opt_name, opt, tensors, manifest["optimizer_param_groups"][opt_name])
+    # Same capacity: the ring is restored as it was (sampling stays bit-identical). Other capacity: the
+    # saved ring is unrolled oldest-first so recent() and k-step windows keep their order.
+    next_index = int(counters["replay_next_index"])
+    same_capacity = int(manifest["config"].get("replay_capacity", -1)) == agent.replay.capacity
     arrays = {}
     for field, arr in agent.replay.arrays().items():
+        saved = tensors[f"replay.{field}"].numpy()
+        if not same_capacity:
+            saved = np.roll(saved, -next_index, axis=0) if next_index < size else saved
         full = np.zeros_like(arr)
-        full[:size] = tensors[f"replay.{field}"].numpy()
+        full[:size] = saved
         arrays[field] = full
-    agent.replay.load_arrays(arrays, size, int(counters["replay_next_index"]), int(counters["replay_total_added"]))
+    if not same_capacity:
+        next_index = size % agent.replay.capacity
+    agent.replay.load_arrays(arrays, size, next_index, int(counters["replay_total_added"]))
     agent.generator.set_state(tensors["rng.torch_generator"])
     agent.rng.bit_generator.state = manifest["numpy_rng"]
     agent.env_steps = int(counters["env_steps"])

@@ -54,13 +54,15 @@ class AgentConfig:
         self.validate()
 
     def validate(self) -> None:
+        """Coerce each field to its declared type and check its range; ValueError names the field."""
         if self.algo not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {self.algo!r}; valid: {', '.join(ALGORITHMS)}")
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _coerce(f.name, getattr(self, f.name), f.type))
         for name in ("policy_hidden", "critic_hidden", "model_hidden", "reward_hidden"):
-            value = tuple(int(v) for v in getattr(self, name))
+            value = getattr(self, name)
             if any(v <= 0 for v in value):
                 raise ValueError(f"{name} must be positive layer widths, got {value}")
-            setattr(self, name, value)
         positive = ("policy_lr", "critic_lr", "model_lr", "batch_size", "replay_capacity", "updates_per_step",
                     "iw_truncation", "grad_clip", "onpolicy_window", "svgk_horizon", "planner_horizon",
                     "planner_rollouts", "svg0_samples")
@@ -81,6 +83,39 @@ class AgentConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
+def _coerce(name: str, value: Any, declared: Any) -> Any:
+    """The value as the field's declared type (YAML reads '1e-3' as a string; CLI values arrive as text)."""
+    declared = str(declared)
+    try:
+        if declared == "bool":
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return value.lower() in ("true", "1", "yes")
+            return bool(value)
+        if declared == "int":
+            if isinstance(value, bool) or float(value) != int(float(value)):
+                raise ValueError
+            return int(float(value))
+        if declared == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if declared.startswith("tuple"):
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise ValueError
+            return tuple(int(v) for v in value)
+        if declared == "str":
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        kinds = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "a string"}
+        kind = "a list of layer widths" if declared.startswith("tuple") else kinds.get(declared, declared)
+        raise ValueError(f"{name} must be {kind}, got {value!r}") from None
+    return value
+
+
 def algo_defaults(algo: str) -> dict[str, Any]:
     """The per-algorithm YAML (``svg_control/algo_configs/<algo>.yaml``)."""
     if algo not in ALGORITHMS:
@@ -95,7 +130,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ValueError(f"override {text!r} must look like key=value")
     key, raw = text.split("=", 1)
-    return key.strip(), yaml.safe_load(raw)
+    try:
+        return key.strip(), yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"override {text!r}: value is not valid YAML ({exc.__class__.__name__})") from None
 
 
 def build_config(algo: str, *layers: dict[str, Any]) -> AgentConfig:
