@@ -134,7 +134,7 @@ class ControllerNode(Node):
         if data is None:
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed step ({len(msg.data)} values, expected {self._step_len} "
-                                   f"finite); {self.malformed} so far", throttle_duration_sec=1.0)
+                                      f"finite); {self.malformed} so far", throttle_duration_sec=1.0)
             return
         n = self.spec.obs_dim
         obs = data[:n]
@@ -151,14 +151,19 @@ class ControllerNode(Node):
         self.steps += 1
         self.step_rate.tick()
         done = terminated > 0.5 or truncated > 0.5
-        if self.pending is not None and first < 0.5:
+        previous, self.pending = self.pending, None
+        # the command first (the robot is waiting), the transition of the previous step after it
+        if not done:
+            self._act(obs)
+            self.compute_ms.append((time.perf_counter() - t0) * 1e3)
+        if previous is not None and first < 0.5:
             if fresh > 0.5:
-                self._publish_transition(obs, float(reward), terminated > 0.5, truncated > 0.5)
+                self._publish_transition(previous, obs, float(reward), terminated > 0.5, truncated > 0.5)
             else:
                 self.unpaired += 1
-        self.pending = None
-        if done:
-            return  # the simulator resets and sends the next episode's first observation
+        # on done: no action; the simulator resets and sends the next episode's first observation
+
+    def _act(self, obs: np.ndarray) -> None:
         if self.estop:
             self._send(self.safe)
             self.safe_commands += 1
@@ -175,14 +180,13 @@ class ControllerNode(Node):
         self._send(np.minimum(np.maximum(action, self.low), self.high))
         if self.p["publish_transitions"]:
             self.pending = (obs, action, log_prob, max(version, 0))
-        self.compute_ms.append((time.perf_counter() - t0) * 1e3)
 
     def _send(self, command: np.ndarray) -> None:
         self.pub_cmd.publish(messages.array_msg(command, self._cmd_layout))
 
-    def _publish_transition(self, next_obs: np.ndarray, reward: float, terminated: bool, truncated: bool) -> None:
-        assert self.pending is not None
-        obs, action, log_prob, version = self.pending
+    def _publish_transition(self, previous: tuple[np.ndarray, np.ndarray, float, int], next_obs: np.ndarray,
+                            reward: float, terminated: bool, truncated: bool) -> None:
+        obs, action, log_prob, version = previous
         flat = np.concatenate([obs, action, next_obs, (reward, float(terminated), float(truncated), log_prob,
                                                        float(version), float(self.p["actor_id"]))])
         assert flat.shape == (wire_length(self.spec.obs_dim, self.spec.act_dim),)

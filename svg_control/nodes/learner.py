@@ -115,7 +115,7 @@ class LearnerNode(Node):
         except ValueError as exc:
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed transition: {exc}; {self.malformed} so far",
-                                   throttle_duration_sec=1.0)
+                                      throttle_duration_sec=1.0)
             return
         self.received += 1
         self.transition_rate.tick()

@@ -108,7 +108,8 @@ class SimulatorNode(Node):
         if action is None:
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed command ({len(msg.data)} values, expected "
-                                   f"{self.spec.act_dim} finite); {self.malformed} so far", throttle_duration_sec=1.0)
+                                      f"{self.spec.act_dim} finite); {self.malformed} so far",
+                                      throttle_duration_sec=1.0)
             return
         self.commands += 1
         if self.lockstep and self.p["max_rate"] <= 0:
