@@ -236,8 +236,8 @@ def rollout(n: int, seed: int = 0) -> list[Transition]:
 
 
 def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
-    params = {"task": "point_mass", "publish_every": 5, "checkpoint_dir": str(tmp_path), "checkpoint_every": 20,
-              "agent_overrides": "{min_replay: 16, batch_size: 16}", **FAST}
+    params = {"task": "point_mass", "nice": 0, "publish_every": 5, "checkpoint_dir": str(tmp_path),
+              "checkpoint_every": 20, "agent_overrides": "{min_replay: 16, batch_size: 16}", **FAST}
     learner = ros.make(LearnerNode, params)
     weights = probe.listen("policy_weights", UInt8MultiArray, qos.POLICY_WEIGHTS)
     pub = probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)

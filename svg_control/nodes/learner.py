@@ -12,12 +12,16 @@ transition adds ``updates_per_transition``). Budget beyond ``max_backlog`` updat
 counted (``updates_dropped``): a learner that cannot keep up stays current instead of falling ever
 further behind; the diagnostics show ``updates_per_s`` next to ``transitions_per_s``.
 
+Priority: the process lowers its own priority (``nice``, default 10) so that, where all nodes share
+a few cores, a late command never comes from the learner hogging the CPU.
+
 Checkpoints: every ``checkpoint_every`` updates and at shutdown to ``checkpoint_dir`` (off when
 empty), atomically (``core.checkpoint``); with ``resume`` the newest one is loaded at start-up and
 its policy published at once.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -55,6 +59,8 @@ def parameters() -> list[Param]:
               low=1, high=1_000_000, read_only=False),
         Param("max_backlog", 200, "Owed updates beyond this are dropped (counted).", low=1, high=1_000_000,
               read_only=False),
+        Param("nice", 10, "Added to the process's nice value at start-up: on a small machine the control loop "
+              "(simulator, controller) wins the CPU and learning takes what is left.", low=0, high=19),
         Param("checkpoint_dir", "", "Directory for checkpoints; empty disables them."),
         Param("checkpoint_every", 5000, "Updates between checkpoints.", low=1, high=100_000_000, read_only=False),
         Param("resume", True, "Load the newest checkpoint from checkpoint_dir at start-up."),
@@ -67,6 +73,8 @@ class LearnerNode(Node):
         super().__init__(name, **kwargs)
         self.p = declare_all(self, parameters())
         config = agent_config(self.p["algo"], self.p["agent_overrides"])
+        if self.p["nice"]:
+            os.nice(self.p["nice"])
         try:
             self.task = make_task(self.p["task"])
         except ValueError as exc:
