@@ -159,7 +159,10 @@ def parse_param(text: str) -> tuple[str, str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="svg-control launch", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="svg-control launch",
+        description="Start simulator, controller and learner for a task as separate processes: the node set "
+                    "launch/<task>.launch.py starts, for machines without ros2 launch. Ctrl-C stops all three.")
     parser.add_argument("task", help="task name (config/<task>.yaml)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--namespace", default="", help="ROS namespace of the three nodes (e.g. actor_0)")
