@@ -1,0 +1,30 @@
+"""Tuning probe on ONE seed (seed 0): SVG(1)-ER on cart-pole with the default settings learns slowly and
+unstably at 5000 steps (fig2_middle_cartpole.py). Variants: CALIBRATION.md's warm-up (min_replay 1000),
+a lower policy learning rate, CALIBRATION.md's batch 256. Winners are re-run on fresh seeds (1, 2, 3)
+with `--first-seed 1 --seeds 3 --only <label>`.
+
+    nice -n 10 python benchmarks/paper/tune_cartpole.py --seeds 1 [--budget 5000]
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Cell, main_for  # noqa: E402
+
+VARIANTS = {
+    "svg1-er-warmup1000": {"min_replay": 1000},
+    "svg1-er-plr1e-4": {"policy_lr": 1.0e-4},
+    "svg1-er-batch256": {"batch_size": 256},
+    "svg1-er-sigmamin0.3": {"sigma_min": 0.3},
+}
+
+
+def cells(args) -> list[Cell]:
+    return [Cell("svg1-er-default", "cartpole", "svg1-er")] + [
+        Cell(k, "cartpole", "svg1-er", v) for k, v in VARIANTS.items()]
+
+
+if __name__ == "__main__":
+    main_for("tune_cartpole", cells, __doc__, budget=5000, eval_every=500)
