@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
@@ -37,7 +38,7 @@ from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from ..core.agent import make_agent
 from ..core.serialization import policy_to_bytes
 from ..core.transition import Transition
-from . import qos
+from . import messages, qos
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, torch_device
 from .runtime import run_node
@@ -107,6 +108,7 @@ class LearnerNode(Node):
         self.update_ms = 0.0
         self.transition_rate = RateMeter()
         self.update_rate = RateMeter()
+        self._tr_blocks = messages.wire_labels(spec.obs_dim, spec.act_dim)
         self.pub_weights = self.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
         self.create_subscription(Float64MultiArray, "transitions", self.on_transition, qos.TRANSITIONS)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
@@ -120,8 +122,14 @@ class LearnerNode(Node):
     # -- executor thread ---------------------------------------------------------------------------------
     def on_transition(self, msg: Float64MultiArray) -> None:
         try:
+            if not messages.layout_ok(msg.layout, self._tr_blocks):
+                raise ValueError("layout labels are not this task's transition layout")
             transition = Transition.from_array(msg.data, self.spec.obs_dim, self.spec.act_dim)
-        except ValueError as exc:
+            physical = np.concatenate([transition.obs, transition.action, transition.next_obs,
+                                       (transition.reward, transition.log_prob)])
+            if float(np.abs(physical).max()) > messages.MAX_ABS:
+                raise ValueError(f"a value exceeds {messages.MAX_ABS:g} in magnitude")
+        except (ValueError, OverflowError) as exc:  # OverflowError: int(Inf) of the version or actor id
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed transition: {exc}; {self.malformed} so far",
                                       throttle_duration_sec=1.0)

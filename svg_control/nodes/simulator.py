@@ -13,7 +13,8 @@ Modes:
 * ``realtime``: a timer steps every ``dt / realtime_factor`` seconds like a real robot; when no
   command arrived since the last step the safe action is applied and counted as ``missed``.
 
-Malformed commands (wrong length, NaN/Inf) are dropped, counted (``malformed_commands`` in
+Malformed commands (wrong length, NaN/Inf, |value| > ``messages.MAX_ABS``, a labelled layout that is not
+this task's joints) are dropped, counted (``malformed_commands`` in
 ``/diagnostics``) and logged at most once a second. QoS: see ``qos``.
 """
 from __future__ import annotations
@@ -71,6 +72,7 @@ class SimulatorNode(Node):
         self.joints = JointStateReader(self.task)
         self._step_layout = messages.step_layout(spec.obs_labels, spec.obs_dim)
         self._obs_layout = messages.obs_layout(spec.obs_labels, spec.obs_dim)
+        self._cmd_blocks = messages.command_blocks(spec.joint_names, spec.act_dim)
 
         self.pub_step = self.create_publisher(Float64MultiArray, "step", qos.STEP)
         self.pub_obs = self.create_publisher(Float64MultiArray, "observation", qos.OBSERVATION)
@@ -105,7 +107,7 @@ class SimulatorNode(Node):
     # -- inputs ------------------------------------------------------------------------------------------
     def on_command(self, msg: Float64MultiArray) -> None:
         action = messages.finite_vector(msg.data, self.spec.act_dim)
-        if action is None:
+        if action is None or not messages.layout_ok(msg.layout, self._cmd_blocks):
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed command ({len(msg.data)} values, expected "
                                       f"{self.spec.act_dim} finite); {self.malformed} so far",
