@@ -14,6 +14,10 @@ published (they would not be the policy's behaviour).
   every swap; torch is the fallback.
 * New weights are loaded into a spare policy and checked completely (``load_policy_bytes``) before
   the references are swapped: a bad message never touches the running policy and acting never waits.
+* Safety: commands are clamped to the actuator range; ``max_command_rate`` (> 0) bounds how fast a command
+  may change (a limited step publishes no transition: its log-prob would not be exact); a policy output
+  that is NaN/Inf sends the safe action instead (``nonfinite_actions``). E-stop latches the safe action
+  until released. Malformed steps (see ``_valid_step``) are dropped and counted before the policy sees them.
 * Watchdog: no ``step`` for ``watchdog_timeout`` s (wall time, on purpose: it guards the link, not
   the simulation) -> the safe action is sent every ``watchdog_timeout / 2`` s until steps return.
   In lockstep this also starts the loop when the simulator's first message was missed.
@@ -58,6 +62,9 @@ def parameters() -> list[Param]:
         Param("publish_transitions", True, "Publish transitions for the learner.", read_only=False),
         Param("watchdog_timeout", 0.5, "Seconds without a step before the safe action is sent.",
               low=0.01, high=60.0, read_only=False),
+        Param("max_command_rate", 0.0, "Largest change of a command per second, in actuator units (per "
+              "simulated/robot second: steps x dt); 0 = no limit. The safe action is never limited.",
+              low=0.0, high=1e9, read_only=False),
         Param("actor_id", 0, "Tag of this robot in its transitions (several actors, one learner).",
               low=0, high=1_000_000),
         Param("seed", 0, "Seed of the exploration noise.", low=0, high=2**31 - 1),
@@ -97,6 +104,7 @@ class ControllerNode(Node):
         self._cmd_layout = messages.command_layout(spec.joint_names, spec.act_dim)
         self._tr_layout = messages.transition_layout(spec.obs_dim, spec.act_dim)
         self._step_len = messages.step_length(spec.obs_dim)
+        self._step_blocks = messages.step_blocks(spec.obs_labels, spec.obs_dim)
         self.pub_cmd = self.create_publisher(Float64MultiArray, f"{self.p['controller_name']}/commands",
                                              qos.COMMANDS)
         self.pub_tr = self.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
@@ -119,6 +127,9 @@ class ControllerNode(Node):
         self.safe_commands = 0
         self.weights_loaded = 0
         self.weights_rejected = 0
+        self.nonfinite_actions = 0
+        self.rate_limited = 0
+        self.last_command: np.ndarray | None = None
         self.compute_ms: deque[float] = deque(maxlen=2000)
         self.step_rate = RateMeter()
         period = self.p["watchdog_timeout"] / 2
@@ -130,11 +141,12 @@ class ControllerNode(Node):
     # -- control loop ------------------------------------------------------------------------------------
     def on_step(self, msg: Float64MultiArray) -> None:
         t0 = time.perf_counter()
-        data = messages.finite_vector(msg.data, self._step_len)
+        data = self._valid_step(msg)
         if data is None:
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed step ({len(msg.data)} values, expected {self._step_len} "
-                                      f"finite); {self.malformed} so far", throttle_duration_sec=1.0)
+                                      f"finite, |obs|, |reward| <= {messages.MAX_ABS:g}, flags 0/1, integer seq, "
+                                      f"this task's layout); {self.malformed} so far", throttle_duration_sec=1.0)
             return
         n = self.spec.obs_dim
         obs = data[:n]
@@ -163,6 +175,19 @@ class ControllerNode(Node):
                 self.unpaired += 1
         # on done: no action; the simulator resets and sends the next episode's first observation
 
+    def _valid_step(self, msg: Float64MultiArray) -> np.ndarray | None:
+        """The step's values, or None when anything about it is malformed (nothing of it may reach the policy)."""
+        data = messages.finite_vector(msg.data, self._step_len, bound=messages.MAX_SEQ)
+        if data is None or not messages.layout_ok(msg.layout, self._step_blocks):
+            return None
+        n = self.spec.obs_dim
+        if float(np.abs(data[: n + 1]).max()) > messages.MAX_ABS:  # obs and reward
+            return None
+        flags, seq = data[n + 1: n + 5], data[n + 5]
+        if not np.all((flags == 0.0) | (flags == 1.0)) or seq < 0 or seq != np.floor(seq):
+            return None
+        return data
+
     def _act(self, obs: np.ndarray) -> None:
         if self.estop:
             self._send(self.safe)
@@ -173,15 +198,36 @@ class ControllerNode(Node):
             action, log_prob = fast.act(obs, self.p["deterministic"], self.rng)
         else:
             action, log_prob = policy.act(obs, self.p["deterministic"], self.generator)
-        if not np.all(np.isfinite(action)):
+        if not (np.all(np.isfinite(action)) and np.isfinite(log_prob)):
+            self.nonfinite_actions += 1
+            self.get_logger().warning(f"policy output is not finite: safe action sent ({self.nonfinite_actions} so "
+                                      "far)", throttle_duration_sec=1.0)
             self._send(self.safe)
             self.safe_commands += 1
             return
-        self._send(np.minimum(np.maximum(action, self.low), self.high))
+        command = np.minimum(np.maximum(action, self.low), self.high)
+        limited = self._rate_limit(command)
+        self._send(limited)
         if self.p["publish_transitions"]:
-            self.pending = (obs, action, log_prob, max(version, 0))
+            if limited is command:
+                self.pending = (obs, action, log_prob, max(version, 0))
+            else:  # the robot did not get the policy's sample: no exact log-prob for it, so no transition
+                self.rate_limited += 1
+
+    def _rate_limit(self, command: np.ndarray) -> np.ndarray:
+        """``command`` moved at most ``max_command_rate * dt`` from the last command sent (the same object if
+        the limit is off or not reached). The safe action (e-stop, watchdog) is never limited."""
+        rate, last = self.p["max_command_rate"], self.last_command
+        if rate <= 0.0 or last is None:
+            return command
+        step = rate * self.spec.dt
+        if float(np.abs(command - last).max()) <= step:
+            return command
+        return np.clip(command, last - step, last + step)
 
     def _send(self, command: np.ndarray) -> None:
+        command = np.asarray(command, dtype=np.float64)
+        self.last_command = command
         self.pub_cmd.publish(messages.array_msg(command, self._cmd_layout))
 
     def _publish_transition(self, previous: tuple[np.ndarray, np.ndarray, float, int], next_obs: np.ndarray,
@@ -244,6 +290,7 @@ class ControllerNode(Node):
             "steps_per_s": self.step_rate.rate(), "transitions": self.transitions, "malformed_steps": self.malformed,
             "duplicate_steps": self.duplicates, "missed_steps": self.gaps, "unpaired_steps": self.unpaired,
             "watchdog_trips": self.watchdog_trips, "safe_commands": self.safe_commands, "estop": self.estop,
+            "nonfinite_actions": self.nonfinite_actions, "rate_limited_commands": self.rate_limited,
             "weights_loaded": self.weights_loaded, "weights_rejected": self.weights_rejected,
             "compute_ms_p50": float(np.percentile(times, 50)), "compute_ms_p99": float(np.percentile(times, 99)),
             "deterministic": self.p["deterministic"], "numpy_policy": self.fast is not None,
