@@ -74,7 +74,7 @@ class LearnerNode(Node):
     def __init__(self, name: str = "learner", **kwargs) -> None:
         super().__init__(name, **kwargs)
         self.p = declare_all(self, parameters())
-        config = agent_config(self.p["algo"], self.p["agent_overrides"])
+        config = agent_config(self.p["algo"], self.p["agent_overrides"], self.p["task"])
         if self.p["nice"]:
             os.nice(self.p["nice"])
         try:
@@ -124,7 +124,11 @@ class LearnerNode(Node):
         try:
             if not messages.layout_ok(msg.layout, self._tr_blocks):
                 raise ValueError("layout labels are not this task's transition layout")
-            transition = Transition.from_array(msg.data, self.spec.obs_dim, self.spec.act_dim)
+            flat = np.asarray(msg.data, dtype=np.float64)
+            transition = Transition.from_array(flat, self.spec.obs_dim, self.spec.act_dim)
+            flags = flat[2 * self.spec.obs_dim + self.spec.act_dim + 1:][:2]  # terminated, truncated
+            if not np.all(np.isfinite(flat)) or not np.all((flags == 0.0) | (flags == 1.0)):
+                raise ValueError("terminated/truncated must be 0 or 1 and every value finite")
             physical = np.concatenate([transition.obs, transition.action, transition.next_obs,
                                        (transition.reward, transition.log_prob)])
             if float(np.abs(physical).max()) > messages.MAX_ABS:
