@@ -15,8 +15,11 @@ topic                     reliability  durability       depth  why
                                                                would not reach the latter
 ``reward``,               reliable     volatile         10     plotting (rqt_plot); low rate
 ``episode_return``
-``transitions``           reliable     volatile         1000   the learner must lose nothing while it is
-                                                               busy in an update (~10 s of a 100 Hz robot)
+``transitions``           reliable     transient_local  1000   the learner must lose nothing while it is
+                                                               busy in an update (~10 s of a 100 Hz robot);
+                                                               transient_local: the controller keeps its last
+                                                               1000 transitions, and a learner that restarts
+                                                               (crash, kill -9) gets them when it rejoins
 ``policy_weights``        reliable     transient_local  1      latched: a controller that (re)starts gets
                                                                the newest weights at once; older versions
                                                                are worthless
@@ -40,7 +43,7 @@ OBSERVATION = _reliable(10)
 COMMANDS = _reliable(10)
 JOINT_STATES = _reliable(10)
 PLOT = _reliable(10)
-TRANSITIONS = _reliable(1000)
+TRANSITIONS = _reliable(1000, DurabilityPolicy.TRANSIENT_LOCAL)
 POLICY_WEIGHTS = _reliable(1, DurabilityPolicy.TRANSIENT_LOCAL)
 DIAGNOSTICS = _reliable(10)
 CLOCK = _reliable(1)
