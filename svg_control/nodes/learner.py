@@ -1,6 +1,7 @@
 """Learner node: trains an SVG agent online from the ``transitions`` topic and publishes policy weights.
 
-Subscribes ``transitions`` (Transition wire layout; reliable, depth 1000). Publishes
+Subscribes ``transitions`` (Transition wire layout; reliable, transient_local, depth 1000), or each
+topic of ``transition_topics`` (several actors feeding one learner). Publishes
 ``policy_weights`` (safetensors bytes, latched) whenever the policy has advanced ``publish_every``
 versions, and ``/diagnostics`` (rates, losses, versions, drops).
 
@@ -40,7 +41,7 @@ from ..core.serialization import policy_to_bytes
 from ..core.transition import Transition
 from . import messages, qos
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
-from .params import Param, ParameterError, agent_config, declare_all, one_of, torch_device
+from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
 from .runtime import run_node
 from .task_io import make_task, task_names
 
@@ -66,8 +67,21 @@ def parameters() -> list[Param]:
         Param("checkpoint_dir", "", "Directory for checkpoints; empty disables them."),
         Param("checkpoint_every", 5000, "Updates between checkpoints.", low=1, high=100_000_000, read_only=False),
         Param("resume", True, "Load the newest checkpoint from checkpoint_dir at start-up."),
+        Param("transition_topics", "transitions", "Comma-separated topics to learn from: several actors, one "
+              "learner, e.g. '/actor_0/transitions,/actor_1/transitions' (each transition carries its actor_id).",
+              check=topic_list),
         Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
     ]
+
+
+def topic_list(value: str) -> str | None:
+    """Check for ``transition_topics``: one or more topic names, relative or absolute, comma-separated."""
+    topics = [t.strip() for t in value.split(",")]
+    for t in topics:
+        reason = relative_topic(t[1:] if t.startswith("/") else t)
+        if reason:
+            return reason
+    return None if len(set(topics)) == len(topics) else f"{value!r} names a topic twice"
 
 
 class LearnerNode(Node):
@@ -110,7 +124,8 @@ class LearnerNode(Node):
         self.update_rate = RateMeter()
         self._tr_blocks = messages.wire_labels(spec.obs_dim, spec.act_dim)
         self.pub_weights = self.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
-        self.create_subscription(Float64MultiArray, "transitions", self.on_transition, qos.TRANSITIONS)
+        for topic in (t.strip() for t in self.p["transition_topics"].split(",")):
+            self.create_subscription(Float64MultiArray, topic, self.on_transition, qos.TRANSITIONS)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
         self.publish_weights()
         self.trainer = threading.Thread(target=self.train_loop, name="svg-learner", daemon=True)
