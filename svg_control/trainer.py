@@ -75,7 +75,7 @@ def build_agent(settings: RunSettings) -> tuple[SVGAgent, Task, Task]:
     torch.manual_seed(settings.seed)
     task = make_task(settings.task, **settings.task_overrides)
     eval_task = make_task(settings.task, **settings.task_overrides)
-    config = build_config(settings.algo, settings.overrides)
+    config = build_config(settings.algo, settings.overrides, task=settings.task)
     agent = SVGAgent(task.spec, task.reward_torch, config, seed=settings.seed, device=settings.device)
     return agent, task, eval_task
 

@@ -125,6 +125,22 @@ def algo_defaults(algo: str) -> dict[str, Any]:
     return dict(data or {})
 
 
+def task_defaults(task: str | None, algo: str) -> dict[str, Any]:
+    """Per-task hyperparameters (``svg_control/algo_configs/tasks/<task>.yaml``): its ``all`` mapping, then
+    the mapping under the algorithm's name. Both drivers (trainer and nodes) apply it, so a task is
+    configured in one place; a task without a file uses the algorithm's defaults.
+    """
+    if not task:
+        return {}
+    path = ALGO_CONFIG_DIR / "tasks" / f"{task}.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with 'all' and/or per-algorithm sections")
+    return {**(data.get("all") or {}), **(data.get(algo) or {})}
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """'key=value' with a YAML-parsed value (so 1e-3, true, [64, 64] work)."""
     if "=" not in text:
@@ -136,9 +152,9 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ValueError(f"override {text!r}: value is not valid YAML ({exc.__class__.__name__})") from None
 
 
-def build_config(algo: str, *layers: dict[str, Any]) -> AgentConfig:
-    """Algorithm defaults, then each layer of overrides in order; unknown keys are an error."""
-    merged: dict[str, Any] = {**algo_defaults(algo)}
+def build_config(algo: str, *layers: dict[str, Any], task: str | None = None) -> AgentConfig:
+    """Algorithm defaults, the task's defaults, then each layer of overrides in order; unknown keys are an error."""
+    merged: dict[str, Any] = {**algo_defaults(algo), **task_defaults(task, algo)}
     for layer in layers:
         merged.update(layer or {})
     merged["algo"] = algo

@@ -76,7 +76,7 @@ class ControllerNode(Node):
     def __init__(self, name: str = "controller", **kwargs) -> None:
         super().__init__(name, **kwargs)
         self.p = declare_all(self, parameters())
-        config = agent_config(self.p["algo"], self.p["agent_overrides"])
+        config = agent_config(self.p["algo"], self.p["agent_overrides"], self.p["task"])
         try:
             task = make_task(self.p["task"])
         except ValueError as exc:

@@ -131,14 +131,14 @@ def agent_overrides(text: str) -> dict[str, Any]:
     return data
 
 
-def agent_config(algo: str, overrides_text: str):  # -> AgentConfig (imported lazily: torch-free module)
-    """``build_config(algo, overrides)``, with errors naming the parameter at fault."""
+def agent_config(algo: str, overrides_text: str, task: str | None = None):  # -> AgentConfig (lazy import)
+    """``build_config(algo, overrides, task=task)``, with errors naming the parameter at fault."""
     from ..core.config import ALGORITHMS, build_config
 
     if algo not in ALGORITHMS:
         raise ParameterError("algo", f"{algo!r} is not one of {', '.join(ALGORITHMS)}")
     try:
-        return build_config(algo, agent_overrides(overrides_text))
+        return build_config(algo, agent_overrides(overrides_text), task=task)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ParameterError):
             raise
