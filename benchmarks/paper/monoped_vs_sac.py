@@ -20,7 +20,13 @@ def extra(p) -> None:
 
 
 def cells(args) -> list[Cell]:
-    out = [Cell("svg1-er", "monoped", "svg1-er"), Cell("sac", "monoped", "peer:sac")]
+    out = [
+        # the defaults, which since 6646a64 include algo_configs/tasks/monoped.yaml (sigma_min 0.3, sigma_init 0.4)
+        Cell("svg1-er", "monoped", "svg1-er"),
+        # the defaults before 6646a64 (first run of this script): exploration floor 0.1
+        Cell("svg1-er-sigmamin0.1", "monoped", "svg1-er", {"sigma_min": 0.1, "sigma_init": 0.3}),
+        Cell("sac", "monoped", "peer:sac"),
+    ]
     if args.td3:
         out.append(Cell("td3", "monoped", "peer:td3"))
     return out

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Cell, main_for  # noqa: E402
 
 VARIANTS = {
+    # since 6646a64 the monoped default already has sigma_min 0.3 / sigma_init 0.4 (algo_configs/tasks/monoped.yaml)
     "svg1-er-calib": {"batch_size": 256, "sigma_min": 0.3, "min_replay": 1000},
     "svg1-er-sigmamin0.3": {"sigma_min": 0.3},
     "svg1-er-batch256": {"batch_size": 256},
