@@ -86,6 +86,7 @@ class SimulatorNode(Node):
 
         self.seq = -1
         self.sim_steps = 0
+        self.started = time.monotonic()
         self.episodes = 0
         self.episode_return = 0.0
         self.last_return = float("nan")
@@ -184,7 +185,7 @@ class SimulatorNode(Node):
             "episodes": self.episodes, "last_episode_return": self.last_return,
             "episode_return_so_far": self.episode_return, "commands": self.commands,
             "malformed_commands": self.malformed, "missed_steps": self.missed, "seq": self.seq,
-            "sim_time_s": self.sim_steps * self.spec.dt, "wall_time_s": time.monotonic(),
+            "sim_time_s": self.sim_steps * self.spec.dt, "wall_time_s": round(time.monotonic() - self.started, 3),
         }
 
 
