@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,6 +90,7 @@ class SimulatorNode(Node):
         self.started = time.monotonic()
         self.episodes = 0
         self.episode_return = 0.0
+        self.recent_returns: deque[float] = deque(maxlen=10)
         self.last_return = float("nan")
         self.commands = 0
         self.malformed = 0
@@ -152,6 +154,10 @@ class SimulatorNode(Node):
         if finished:
             self.last_return = self.episode_return
             self.pub_return.publish(Float64(data=float(self.episode_return)))
+            self.recent_returns.append(self.episode_return)
+            # the terminal is where a user without rqt watches learning happen
+            self.get_logger().info(f"episode {self.episodes}: return {self.episode_return:.1f} "
+                                   f"(mean of last {len(self.recent_returns)}: {np.mean(self.recent_returns):.1f})")
         self.episodes += 1
         self.episode_return = 0.0
         self.obs = self.task.reset()
