@@ -74,6 +74,7 @@ def main() -> None:
     p.add_argument("--noises", default="0,0.05,0.1,0.15,0.2,0.25")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--quick", action="store_true", help="2 episodes, horizon 200, two noise levels")
+    p.add_argument("--no-plot", action="store_true")
     a = p.parse_args()
     import torch  # noqa: PLC0415
 
@@ -103,8 +104,10 @@ def main() -> None:
                        "return_per_step": float(np.mean(rets) / h)}
                 print(json.dumps(rec), flush=True)
                 results.append(rec)
-    out = Path(a.runs) / "robustness.jsonl"
+    out = Path(a.runs) / ("robustness-quick.jsonl" if a.quick else "robustness.jsonl")
     out.write_text("".join(json.dumps(r) + "\n" for r in results))
+    if a.no_plot:
+        return
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
