@@ -45,6 +45,10 @@ from .params import Param, ParameterError, agent_config, declare_all, one_of, re
 from .runtime import run_node
 from .task_io import make_task, task_names
 
+#: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
+#: slower than the arrivals (several actors on a small machine) never left the loop and made no update.
+INGEST_BATCH = 256
+
 
 def parameters() -> list[Param]:
     from ..core.config import ALGORITHMS
@@ -62,6 +66,9 @@ def parameters() -> list[Param]:
               low=1, high=1_000_000, read_only=False),
         Param("max_backlog", 200, "Owed updates beyond this are dropped (counted).", low=1, high=1_000_000,
               read_only=False),
+        Param("max_queue", 20000, "Transitions received but not yet in replay, at most; beyond, the oldest are "
+              "dropped (counted as transitions_dropped): memory stays bounded when arrivals outpace learning.",
+              low=100, high=10_000_000),
         Param("nice", 0, "Added to the process's nice value at start-up (e.g. 10): on a small robot computer the "
               "control loop then wins the CPU and learning takes what is left.", low=0, high=19),
         Param("checkpoint_dir", "", "Directory for checkpoints; empty disables them."),
@@ -107,7 +114,9 @@ class LearnerNode(Node):
                 self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
             except CheckpointError as exc:
                 raise ParameterError("checkpoint_dir", f"cannot resume: {exc}") from None
-        self.queue: deque[Transition] = deque()  # executor thread -> training thread (deque ops are atomic)
+        # executor thread -> training thread (deque ops are atomic); bounded: the oldest is dropped (counted)
+        self.queue: deque[Transition] = deque(maxlen=self.p["max_queue"])
+        self.dropped_transitions = 0
         self.train_error = ""
         self.wake = threading.Event()
         self.stopping = threading.Event()
@@ -155,6 +164,8 @@ class LearnerNode(Node):
             return
         self.received += 1
         self.transition_rate.tick()
+        if len(self.queue) == self.queue.maxlen:
+            self.dropped_transitions += 1
         self.queue.append(transition)
         self.wake.set()
 
@@ -185,7 +196,7 @@ class LearnerNode(Node):
 
     def _ingest(self) -> None:
         upt, backlog = self.p["updates_per_transition"], self.p["max_backlog"]
-        while self.queue:
+        for _ in range(min(len(self.queue), INGEST_BATCH)):  # bounded: updates must get their turn
             transition = self.queue.popleft()
             try:
                 self.agent.observe(transition)
@@ -242,7 +253,7 @@ class LearnerNode(Node):
             "task": self.spec.name, "algo": self.p["algo"], "transitions": self.received,
             "transitions_per_s": t_rate, "updates": a.updates, "updates_per_s": u_rate,
             "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget,
-            "queued": len(self.queue),
+            "queued": len(self.queue), "transitions_dropped": self.dropped_transitions,
             "replay_size": len(a.replay), "policy_version": a.policy_version,
             "published_version": self.published_version, "publications": self.publications,
             "malformed_transitions": self.malformed, "nonfinite_skips": a.nonfinite_skips,
