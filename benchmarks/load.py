@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             "published_version": published,
         },
         "lag": {
+            # diagnostics of different nodes are up to one period apart: small negative values are skew
             "transitions_in_flight": produced - received,
             "controller_versions_behind": {a: published - value(f"/{a}/controller", "policy_version")
                                            for a in actors},
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             "controller_watchdog_trips": sum_key("controller", "watchdog_trips"),
             "learner_malformed_transitions": value("/learner", "malformed_transitions", 0.0),
             "learner_updates_dropped": value("/learner", "updates_dropped", 0.0),
+            "learner_transitions_dropped": value("/learner", "transitions_dropped", 0.0),
         },
         "steps_per_s_per_actor": {a: value(f"/{a}/simulator", "steps", 0.0) / max(elapsed + args.warmup, 1e-9)
                                   for a in actors},
