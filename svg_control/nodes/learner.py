@@ -114,6 +114,11 @@ class LearnerNode(Node):
                 self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
             except CheckpointError as exc:
                 raise ParameterError("checkpoint_dir", f"cannot resume: {exc}") from None
+        elif self.checkpoint_dir is not None and (self.checkpoint_dir / "latest.json").exists():
+            # a new run writing lower-numbered checkpoints beside an older run's: core.checkpoint prunes by
+            # name and would delete the file the new latest.json names, leaving no loadable checkpoint
+            raise ParameterError("checkpoint_dir", f"{self.checkpoint_dir} holds another run's checkpoints and "
+                                 "resume is false: use resume:=true or an empty directory")
         # executor thread -> training thread (deque ops are atomic); bounded: the oldest is dropped (counted)
         self.queue: deque[Transition] = deque(maxlen=self.p["max_queue"])
         self.dropped_transitions = 0
