@@ -377,3 +377,20 @@ def test_policy_nan_never_leaves_the_controller(loop):
     ros.spin_for(0.2)
     assert ctrl.transitions <= n_tr + 1  # no transition carries the NaN step
     assert all(np.all(np.isfinite(m.data)) for m in transitions)
+
+
+def test_learner_refuses_fresh_run_over_old_checkpoints(ros, tmp_path):
+    """resume:=false beside an older run's checkpoints is refused: pruning by name would delete the new
+    run's own files (checkpoint-000000000... sorts before the old run's), leaving 'latest' unreadable."""
+    from svg_control.core.checkpoint import save_checkpoint
+    from svg_control.nodes.learner import LearnerNode
+    from svg_control.nodes.params import ParameterError
+
+    old = make_agent("svg1-er", SPEC, point_mass().reward_torch)
+    old.updates = 500
+    save_checkpoint(old, tmp_path)
+    with pytest.raises(ParameterError, match="checkpoint_dir"):
+        ros.make(LearnerNode, {"task": "point_mass", "checkpoint_dir": str(tmp_path), "resume": False})
+    learner = ros.make(LearnerNode, {"task": "point_mass", "checkpoint_dir": str(tmp_path), "resume": True})
+    assert learner.resumed and learner.agent.updates == 500
+    ros.remove(learner)
