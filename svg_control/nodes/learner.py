@@ -201,7 +201,12 @@ class LearnerNode(Node):
 
     def _ingest(self) -> None:
         upt, backlog = self.p["updates_per_transition"], self.p["max_backlog"]
-        for _ in range(min(len(self.queue), INGEST_BATCH)):  # bounded: updates must get their turn
+        # bounded in count and in time (about one update's worth): under overload ingestion and updates
+        # share the CPU instead of ingestion taking it all; the queue bound then drops the oldest
+        deadline = time.perf_counter() + max(self.update_ms, 5.0) / 1e3
+        for _ in range(min(len(self.queue), INGEST_BATCH)):
+            if time.perf_counter() > deadline:
+                break
             transition = self.queue.popleft()
             try:
                 self.agent.observe(transition)
