@@ -293,3 +293,23 @@ def test_partial_newer_tensor_file_does_not_shadow_latest(saved, tmp_path):
     target = fresh_target()
     assert load_checkpoint(target, directory)
     assert_same(snapshot(target), snap)
+
+
+def test_new_run_in_a_directory_with_higher_numbered_old_checkpoints_keeps_its_own(tmp_path):
+    """Pruning goes by write time: an older run's higher-numbered files must not evict the new checkpoint."""
+    import os
+
+    from svg_control.core.agent import make_agent
+    from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
+    from svg_control.core.toy import point_mass
+
+    task = point_mass()
+    for n in (900, 901, 902):  # an earlier run's files with larger update counts, written long ago
+        old = tmp_path / f"checkpoint-{n:09d}-{n:09d}.safetensors"
+        old.write_bytes(b"old")
+        os.utime(old, (1_000_000, 1_000_000))
+    agent = make_agent("svg1-er", task.spec, task.reward_torch, seed=0)
+    path = save_checkpoint(agent, tmp_path)
+    assert path.exists()
+    assert load_checkpoint(make_agent("svg1-er", task.spec, task.reward_torch, seed=1), tmp_path)
+    assert len(list(tmp_path.glob("checkpoint-*.safetensors"))) == 3  # the new one + KEEP=2 most recent others

@@ -111,9 +111,20 @@ def save_checkpoint(agent: SVGAgent, directory: str | Path) -> Path:
         "optimizer_param_groups": groups,
     }
     _atomic_write_bytes(directory / LATEST, json.dumps(manifest, indent=1).encode())
-    for old in sorted(directory.glob("checkpoint-*.safetensors"))[:-(KEEP + 1)]:
-        old.unlink(missing_ok=True)
+    _prune(directory, keep=path)
     return path
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    """Delete all but the KEEP most recently written older files; never the one ``latest.json`` names.
+
+    By write time, not by name: a new run in a directory that holds an older run's higher-numbered
+    files must not delete its own newest checkpoint.
+    """
+    files = [f for f in directory.glob("checkpoint-*.safetensors") if f != keep]
+    files.sort(key=lambda f: f.stat().st_mtime_ns, reverse=True)
+    for old in files[KEEP:]:
+        old.unlink(missing_ok=True)
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:
