@@ -14,3 +14,23 @@ def float64():
     torch.set_default_dtype(torch.float64)
     yield
     torch.set_default_dtype(old)
+
+
+@pytest.fixture(scope="module")
+def ros(request):
+    """One rclpy context per node-test module, on that module's own ROS_DOMAIN_ID (``DOMAIN``)."""
+    from test_nodes_support import Ros
+
+    r = Ros(request.module.DOMAIN)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def probe(ros):
+    """A test node on the other end of the node under test."""
+    from test_nodes_support import Probe
+
+    p = ros.add(Probe(ros.context))
+    yield p
+    ros.remove(p)

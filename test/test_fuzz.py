@@ -18,7 +18,7 @@ import pytest
 import torch
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension, MultiArrayLayout, UInt8MultiArray
-from test_nodes_support import Probe, Ros, node_command, node_env, pick_domain
+from test_nodes_support import node_command, node_env, pick_domain
 
 from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
@@ -35,20 +35,6 @@ SPEC = point_mass().spec
 N, A = SPEC.obs_dim, SPEC.act_dim
 FAST = {"diagnostics_period": 0.2}
 BATCH = 8  # below every reader's depth (10): nothing is lost to the queue, so counts are exact
-
-
-@pytest.fixture(scope="module")
-def ros():
-    r = Ros(DOMAIN)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def probe(ros):
-    p = ros.add(Probe(ros.context))
-    yield p
-    ros.remove(p)
 
 
 def wrong_layouts(blocks: list[tuple[str, int]], rng: np.random.Generator) -> MultiArrayLayout:

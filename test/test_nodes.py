@@ -16,7 +16,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool, Trigger
-from test_nodes_support import Probe, Ros, node_command, node_env, pick_domain
+from test_nodes_support import node_command, node_env, pick_domain
 
 from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
@@ -31,20 +31,6 @@ from svg_control.nodes.simulator import SimulatorNode
 DOMAIN = pick_domain()
 SPEC = point_mass().spec
 FAST = {"diagnostics_period": 0.2}
-
-
-@pytest.fixture(scope="module")
-def ros():
-    r = Ros(DOMAIN)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def probe(ros):
-    p = ros.add(Probe(ros.context))
-    yield p
-    ros.remove(p)
 
 
 def step_msg(obs, reward=0.0, terminated=False, truncated=False, first=False, fresh=True, seq=0):
