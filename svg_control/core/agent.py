@@ -147,9 +147,11 @@ class SVGAgent:
         c = self.config
         losses: dict[str, float] = {}
         batch = self.replay.sample(c.batch_size, self.rng, self.device, self.dtype)
+        # The model is off-policy by nature and always learns from the whole replay; on-policy estimators
+        # (svg1, ac) take critic and policy steps on the most recent transitions only.
+        losses.update(self._update_model(batch))
         if c.algo in ONPOLICY_ALGOS:
             batch = self.replay.recent(c.onpolicy_window, self.device, self.dtype)
-        losses.update(self._update_model(batch))
         # the policy does not change between the critic and the policy step: one set of weights serves both
         weights = self._weights(batch) if c.algo in V_ALGOS else None
         if self.critic is not None:
