@@ -130,10 +130,10 @@ class SVGAgent:
         self.env_steps += 1
         if self.config.algo in EPISODIC_ALGOS:
             self.episode.append(t)
-            if t.terminated or t.truncated:
-                self.finished_episodes = [self.episode]  # on-policy: only the newest episode is used
         if t.terminated or t.truncated:
-            self.episode = [] if self.config.algo in EPISODIC_ALGOS else self.episode
+            if self.config.algo in EPISODIC_ALGOS:
+                self.finished_episodes = [self.episode]  # on-policy: only the newest episode is used
+                self.episode = []
             self.episode_count += 1
 
     def ready(self) -> bool:
