@@ -25,22 +25,13 @@ import numpy as np
 import torch
 import yaml
 
-EVAL_SEED_BASE = 1_000_000  # == svg_control.trainer.EVAL_SEED_BASE
+from svg_control.trainer import EVAL_SEED_BASE, evaluate_returns  # the trainer's evaluation protocol
 
 
 def evaluate(model: Any, task: Any, episodes: int, seed_base: int = EVAL_SEED_BASE) -> list[float]:
-    returns = []
-    for i in range(episodes):
-        obs = task.reset(seed=seed_base + i)
-        total, done = 0.0, False
-        while not done:
-            action, _ = model.predict(np.asarray(obs, dtype=np.float64), deterministic=True)
-            res = task.step(action)
-            total += res.reward
-            obs = res.obs
-            done = res.terminated or res.truncated
-        returns.append(total)
-    return returns
+    """The trainer's protocol (same seeds, deterministic action) for an SB3 model."""
+    return evaluate_returns(lambda obs: model.predict(np.asarray(obs, dtype=np.float64), deterministic=True)[0],
+                            task, episodes, seed_base)
 
 
 def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_every: int = 1000,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,22 +54,27 @@ class RunSettings:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 
 
-def evaluate_policy(policy: GaussianPolicy, task: Task, episodes: int, seed_base: int = EVAL_SEED_BASE,
-                    deterministic: bool = True) -> list[float]:
-    """Undiscounted returns of ``episodes`` seeded episodes (mean action by default)."""
+def evaluate_returns(act: Callable[[np.ndarray], np.ndarray], task: Task, episodes: int,
+                     seed_base: int = EVAL_SEED_BASE) -> list[float]:
+    """Undiscounted returns of ``episodes`` seeded episodes under ``act`` (shared with the peer baselines)."""
     returns = []
-    generator = torch.Generator().manual_seed(seed_base)
     for i in range(episodes):
         obs = task.reset(seed=seed_base + i)
         total, done = 0.0, False
         while not done:
-            action, _ = policy.act(obs, deterministic, generator)
-            result = task.step(action)
+            result = task.step(act(obs))
             total += result.reward
             obs = result.obs
             done = result.terminated or result.truncated
         returns.append(total)
     return returns
+
+
+def evaluate_policy(policy: GaussianPolicy, task: Task, episodes: int, seed_base: int = EVAL_SEED_BASE,
+                    deterministic: bool = True) -> list[float]:
+    """Returns of ``policy`` (mean action by default) on the evaluation seeds."""
+    generator = torch.Generator().manual_seed(seed_base)
+    return evaluate_returns(lambda obs: policy.act(obs, deterministic, generator)[0], task, episodes, seed_base)
 
 
 def build_agent(settings: RunSettings) -> tuple[SVGAgent, Task, Task]:

@@ -35,7 +35,7 @@ import torch
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
-from test_nodes_support import Probe, Ros, node_command, node_env, pick_domain
+from test_nodes_support import Probe, node_command, node_env, pick_domain
 
 from svg_control.core.agent import make_agent
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, read_manifest
@@ -51,13 +51,6 @@ SPEC = point_mass().spec
 N, A = SPEC.obs_dim, SPEC.act_dim
 OVERRIDES = "{min_replay: 32, batch_size: 32, replay_capacity: 5000}"
 EVERY = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
-
-@pytest.fixture(scope="module")
-def ros():
-    r = Ros(DOMAIN)
-    yield r
-    r.close()
 
 
 class Proc:

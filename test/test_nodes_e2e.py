@@ -13,10 +13,9 @@ import time
 import uuid
 
 import numpy as np
-import pytest
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import UInt8MultiArray
-from test_nodes_support import Probe, Ros, node_env, pick_domain, processes_with
+from test_nodes_support import Probe, node_env, pick_domain, processes_with
 
 from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
@@ -45,13 +44,6 @@ def evaluate(data: bytes, episodes: int = 10) -> tuple[int, float]:
             obs = result.obs
         returns.append(total)
     return version, float(np.mean(returns))
-
-
-@pytest.fixture(scope="module")
-def ros():
-    r = Ros(DOMAIN)
-    yield r
-    r.close()
 
 
 def test_three_processes_learn_and_stop_cleanly(ros):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 from std_msgs.msg import UInt8MultiArray
-from test_nodes_support import REPO, Probe, Ros, node_command, node_env, pick_domain
+from test_nodes_support import REPO, Probe, node_command, node_env, pick_domain
 
 from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
@@ -126,13 +126,6 @@ def with_header(blob: bytes, new_header: dict) -> bytes:
     text = json.dumps(new_header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     return len(text).to_bytes(8, "little") + text + blob[8 + n:]
-
-
-@pytest.fixture(scope="module")
-def ros():
-    r = Ros(DOMAIN)
-    yield r
-    r.close()
 
 
 def test_tampered_weights_refused_over_dds(ros):
