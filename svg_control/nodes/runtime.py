@@ -6,6 +6,9 @@
   exits with code 2 before anything is published.
 * SIGINT and SIGTERM shut the context down (rclpy's own handlers); the spin returns, the node is
   destroyed, ``rclpy.try_shutdown`` runs, and the exit code is 0: no traceback on Ctrl-C.
+  Neither signal raises in Python: a KeyboardInterrupt lands at an arbitrary bytecode, and one that
+  landed inside rclpy's ``Future.__init__`` left a half-built Task whose ``__del__`` printed a
+  traceback at exit (seen once in CI).
 """
 from __future__ import annotations
 
@@ -25,9 +28,12 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
     import torch
 
     torch.set_num_threads(1)
-    # rclpy's SIGTERM handler shuts the context down and then chains to the previous handler; with the
-    # default one that kills the process before destroy_node (the learner's last checkpoint) runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # rclpy's handlers shut the context down and then chain to the previous handler: the default SIGTERM
+    # one kills the process before destroy_node (the learner's last checkpoint) runs, and the default
+    # SIGINT one raises KeyboardInterrupt wherever the main thread happens to be.
+    stop_requested: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop_requested.append(signum))
     rclpy.init(args=list(args) if args is not None else None)
     node: Node | None = None
     try:
@@ -36,6 +42,8 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
         except ValueError as exc:  # ParameterError is a ValueError
             rclpy.logging.get_logger(name).fatal(f"{name} not started: {exc}")
             return EXIT_BAD_PARAMETER
+        if stop_requested:  # a signal during start-up, before rclpy's handlers could shut anything down
+            return 0
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         try:
