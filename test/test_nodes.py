@@ -14,7 +14,7 @@ import pytest
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64, Float64MultiArray, UInt8MultiArray
+from std_msgs.msg import Float64, Float64MultiArray, Int64, UInt8MultiArray
 from std_srvs.srv import SetBool, Trigger
 from test_nodes_support import node_command, node_env, pick_domain
 
@@ -108,6 +108,34 @@ def test_simulator_realtime_substitutes_safe_action(ros, probe):
     assert 25 <= len(steps) <= 75
     assert all(m.data[SPEC.obs_dim + 4] == 0.0 for m in steps)  # none was a fresh command
     assert ros.spin_until(lambda: probe.diag("/simulator", "missed_steps", 0) >= 25)
+    ros.remove(sim)
+
+
+def test_simulator_paced_by_learner_holds_steps_until_the_backlog_shrinks(ros, probe):
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "learner_lead": 3, "learner_timeout": 3.0, **FAST})
+    steps = probe.listen("step", Float64MultiArray, qos.STEP)
+    cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
+    backlog = probe.create_publisher(Int64, "learner_backlog", qos.LEARNER_BACKLOG)
+    assert ros.spin_until(lambda: cmd.get_subscription_count() > 0 and backlog.get_subscription_count() > 0
+                          and sim.pub_step.get_subscription_count() > 0)
+
+    def command_and_count(wait: float = 0.3) -> int:
+        n = len(steps)
+        cmd.publish(Float64MultiArray(data=[0.5]))
+        ros.spin_for(wait)
+        return len(steps) - n
+
+    assert command_and_count() == 0, "stepped before the learner's first report"
+    backlog.publish(Int64(data=0))
+    assert ros.spin_until(lambda: probe.diag("/simulator", "steps", 0) == 1)  # the held command is released
+    assert [command_and_count() for _ in range(3)] == [1, 1, 0]  # reported 0 + 3 steps since = the lead
+    backlog.publish(Int64(data=1))  # the learner caught up but for one transition
+    assert ros.spin_until(lambda: probe.diag("/simulator", "steps", 0) == 4)
+    assert command_and_count() == 1 and command_and_count() == 0
+    assert probe.diag("/simulator", "paced_waits", 0) >= 3
+    n = len(steps)  # a silent learner (3 s) no longer holds the simulation
+    assert ros.spin_until(lambda: len(steps) == n + 1, 5.0)
+    assert command_and_count() == 1
     ros.remove(sim)
 
 
@@ -226,6 +254,7 @@ def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
               "checkpoint_every": 20, "agent_overrides": "{min_replay: 16, batch_size: 16}", **FAST}
     learner = ros.make(LearnerNode, params)
     weights = probe.listen("policy_weights", UInt8MultiArray, qos.POLICY_WEIGHTS)
+    backlog = probe.listen("learner_backlog", Int64, qos.LEARNER_BACKLOG)
     pub = probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
     assert ros.spin_until(lambda: len(weights) >= 1 and pub.get_subscription_count() > 0)  # version 0, latched
     layout = messages.transition_layout(SPEC.obs_dim, SPEC.act_dim)
@@ -239,6 +268,8 @@ def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
                           and probe.diag("/learner", "malformed_transitions", 0) == 2, 20.0), probe.diagnostics
     assert ros.spin_until(lambda: learner.agent.updates >= 60 and len(weights) >= 3, 60.0), probe.diagnostics
 
+    assert ros.spin_until(lambda: learner.agent.updates >= 120 - 16 and backlog and backlog[-1].data == 0), \
+        "the learner never reported that it had caught up"
     policy = policy_like_controller()
     versions = [load_policy_bytes(policy, bytes(m.data)) for m in weights]
     assert versions == sorted(versions) and versions[-1] > versions[0] == 0

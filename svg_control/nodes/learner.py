@@ -13,6 +13,11 @@ transition adds ``updates_per_transition``). Budget beyond ``max_backlog`` updat
 counted (``updates_dropped``): a learner that cannot keep up stays current instead of falling ever
 further behind; the diagnostics show ``updates_per_s`` next to ``transitions_per_s``.
 
+Pacing: ``learner_backlog`` (std_msgs/Int64) carries the transitions received whose updates are not
+done yet (queued + owed). A lockstep simulator with ``learner_lead`` > 0 holds its next step while that
+backlog is above the lead, so a simulated robot is learned from at exactly ``updates_per_transition``
+however slow the machine (the headless trainer's ratio); a real robot cannot wait and ignores it.
+
 Priority: ``nice`` (e.g. 10) lowers the learner's own priority so that, where all nodes share a few
 cores, commands are not late because of learning. Off by default: on a machine shared with other
 work the learner would then starve behind unrelated jobs (measured: 2 updates/s instead of 19).
@@ -23,6 +28,7 @@ its policy published at once.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -34,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from rclpy.node import Node
-from std_msgs.msg import Float64MultiArray, UInt8MultiArray
+from std_msgs.msg import Float64MultiArray, Int64, UInt8MultiArray
 
 from ..core.agent import make_agent
 from ..core.serialization import policy_to_bytes
@@ -138,6 +144,9 @@ class LearnerNode(Node):
         self.update_rate = RateMeter()
         self._tr_blocks = messages.wire_labels(spec.obs_dim, spec.act_dim)
         self.pub_weights = self.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
+        self.pub_backlog = self.create_publisher(Int64, "learner_backlog", qos.LEARNER_BACKLOG)
+        self.reported_backlog = -1
+        self.reported_at = 0.0
         for topic in (t.strip() for t in self.p["transition_topics"].split(",")):
             self.create_subscription(Float64MultiArray, topic, self.on_transition, qos.TRANSITIONS)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
@@ -179,6 +188,7 @@ class LearnerNode(Node):
         try:
             while not self.stopping.is_set():
                 self._ingest()
+                self.report_backlog()
                 if self.budget < 1.0:
                     self.wake.wait(0.05)
                     self.wake.clear()
@@ -220,6 +230,19 @@ class LearnerNode(Node):
             excess = int(self.budget - backlog)
             self.dropped_updates += excess
             self.budget -= excess
+
+    def backlog(self) -> int:
+        """Transitions received whose updates are still owed: queued ones plus the unspent update budget."""
+        upt = self.p["updates_per_transition"]
+        owed = math.ceil(self.budget / upt - 1e-9) if self.budget >= 1.0 else 0
+        return len(self.queue) + owed
+
+    def report_backlog(self) -> None:
+        """Publish the backlog when it changed, and twice a second anyway (a paced simulator waits on it)."""
+        backlog, now = self.backlog(), time.monotonic()
+        if backlog != self.reported_backlog or now - self.reported_at > 0.5:
+            self.pub_backlog.publish(Int64(data=backlog))
+            self.reported_backlog, self.reported_at = backlog, now
 
     def publish_weights(self) -> None:
         msg = UInt8MultiArray()
@@ -263,6 +286,7 @@ class LearnerNode(Node):
             "task": self.spec.name, "algo": self.p["algo"], "transitions": self.received,
             "transitions_per_s": t_rate, "updates": a.updates, "updates_per_s": u_rate,
             "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget,
+            "backlog_transitions": self.reported_backlog,
             "queued": len(self.queue), "transitions_dropped": self.dropped_transitions,
             "replay_size": len(a.replay), "policy_version": a.policy_version,
             "published_version": self.published_version, "publications": self.publications,

@@ -23,6 +23,8 @@ topic                     reliability  durability       depth  why
 ``policy_weights``        reliable     transient_local  1      latched: a controller that (re)starts gets
                                                                the newest weights at once; older versions
                                                                are worthless
+``learner_backlog``       reliable     volatile         1      a paced simulator waits on the newest value;
+                                                               reliable so the one that releases it arrives
 ``/diagnostics``          reliable     volatile         10     diagnostic_aggregator convention
 ``/clock``                reliable     volatile         1      only the newest time matters; reliable
                                                                writers serve best-effort ClockQoS readers
@@ -45,5 +47,6 @@ JOINT_STATES = _reliable(10)
 PLOT = _reliable(10)
 TRANSITIONS = _reliable(1000, DurabilityPolicy.TRANSIENT_LOCAL)
 POLICY_WEIGHTS = _reliable(1, DurabilityPolicy.TRANSIENT_LOCAL)
+LEARNER_BACKLOG = _reliable(1)
 DIAGNOSTICS = _reliable(10)
 CLOCK = _reliable(1)

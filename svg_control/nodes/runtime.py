@@ -50,6 +50,10 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
+        except Exception:
+            if rclpy.ok():
+                raise
+            # the signal shut the context down under a callback that was publishing: that is the shutdown
         return 0
     except KeyboardInterrupt:
         return 0

@@ -10,6 +10,11 @@ Modes:
 * ``lockstep``: one step per command received, as fast as the controller answers (or at most
   ``max_rate`` steps per second). ``/clock``
   carries simulated time (steps x dt), so nodes started with ``use_sim_time`` see the task's time.
+* ``learner_lead`` > 0 (lockstep only) paces the simulation by learning: a command is held while the
+  learner's ``learner_backlog`` plus the steps taken since it was reported exceed the lead, so the
+  learner keeps up by construction and the run learns at the same updates-per-step ratio as the headless
+  trainer. At start-up the simulator waits up to ``learner_timeout`` s for the learner's first report;
+  a learner silent for longer (not launched, crashed) suspends pacing until it reports again.
 * ``realtime``: a timer steps every ``dt / realtime_factor`` seconds like a real robot; when no
   command arrived since the last step the safe action is applied and counted as ``missed``.
 
@@ -28,7 +33,7 @@ import numpy as np
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64, Float64MultiArray
+from std_msgs.msg import Float64, Float64MultiArray, Int64
 from std_srvs.srv import Trigger
 
 from . import messages, qos
@@ -51,6 +56,12 @@ def parameters() -> list[Param]:
               low=0, high=2**31 - 1),
         Param("max_rate", 0.0, "lockstep: at most this many steps per wall second (0 = as fast as commands "
               "come), to leave CPU to the learner on a small machine.", low=0.0, high=100_000.0),
+        Param("learner_lead", 0, "lockstep: steps the simulation may run ahead of the learner's updates; "
+              "0 = never wait for the learner.", low=0, high=1_000_000),
+        Param("learner_backlog_topic", "learner_backlog", "Where the learner reports its backlog (std_msgs/Int64).",
+              check=relative_topic),
+        Param("learner_timeout", 10.0, "Seconds of learner silence after which pacing is suspended (also the "
+              "longest wait for its first report).", low=0.1, high=3600.0),
         Param("realtime_factor", 1.0, "realtime mode: simulated seconds per wall second.", low=0.01, high=100.0),
         Param("publish_clock", True, "Publish /clock with simulated time (for use_sim_time)."),
         Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
@@ -84,6 +95,14 @@ class SimulatorNode(Node):
         self.create_subscription(Float64MultiArray, f"{self.p['controller_name']}/commands", self.on_command,
                                  qos.COMMANDS)
         self.create_service(Trigger, "reset", self.on_reset)
+        self.paced = self.lockstep and self.p["learner_lead"] > 0
+        self.learner_backlog: int | None = None
+        self.backlog_at = time.monotonic()  # start-up counts as a report: wait that long for the first one
+        self.steps_since_report = 0
+        self.paced_waits = 0
+        if self.paced:
+            self.create_subscription(Int64, self.p["learner_backlog_topic"], self.on_backlog, qos.LEARNER_BACKLOG)
+            self.create_timer(0.1, self.release_if_learner_silent)
 
         self.seq = -1
         self.sim_steps = 0
@@ -117,20 +136,48 @@ class SimulatorNode(Node):
                                       throttle_duration_sec=1.0)
             return
         self.commands += 1
-        if self.lockstep and self.p["max_rate"] <= 0:
+        if self.lockstep and self.p["max_rate"] <= 0 and self.learner_allows():
             self.advance(action, fresh=True)
         else:
+            if self.paced and self.pending is None:
+                self.paced_waits += 1
             self.pending = action
 
     def on_timer(self) -> None:
         if self.pending is None and self.lockstep:
             return  # lockstep never steps without a command
+        if self.lockstep and not self.learner_allows():
+            return
         if self.pending is None:
             self.missed += 1
             self.advance(self.spec.safe_action, fresh=False)
         else:
             action, self.pending = self.pending, None
             self.advance(action, fresh=True)
+
+    def on_backlog(self, msg: Int64) -> None:
+        self.learner_backlog, self.backlog_at, self.steps_since_report = int(msg.data), time.monotonic(), 0
+        self.release_held_command()
+
+    def release_if_learner_silent(self) -> None:
+        if time.monotonic() - self.backlog_at > self.p["learner_timeout"]:
+            self.release_held_command()
+
+    def release_held_command(self) -> None:
+        """Step the held command now that the learner allows it (the max_rate timer steps it otherwise)."""
+        if self.pending is not None and self.p["max_rate"] <= 0 and self.learner_allows():
+            action, self.pending = self.pending, None
+            self.advance(action, fresh=True)
+
+    def learner_allows(self) -> bool:
+        """Whether one more step keeps the simulation within ``learner_lead`` steps of the learner."""
+        if not self.paced:
+            return True
+        if time.monotonic() - self.backlog_at > self.p["learner_timeout"]:
+            return True  # learner silent: a simulation never waits forever for it
+        if self.learner_backlog is None:
+            return False  # start-up: the learner's first report is due within learner_timeout
+        return self.learner_backlog + self.steps_since_report < self.p["learner_lead"]
 
     def on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         self._new_episode(finished=False)
@@ -142,6 +189,7 @@ class SimulatorNode(Node):
     def advance(self, action: np.ndarray, fresh: bool) -> None:
         result = self.task.step(action)
         self.sim_steps += 1
+        self.steps_since_report += 1
         self.step_rate.tick()
         self.episode_return += result.reward
         self.obs = result.obs
@@ -191,6 +239,8 @@ class SimulatorNode(Node):
             "episodes": self.episodes, "last_episode_return": self.last_return,
             "episode_return_so_far": self.episode_return, "commands": self.commands,
             "malformed_commands": self.malformed, "missed_steps": self.missed, "seq": self.seq,
+            "learner_backlog": -1 if self.learner_backlog is None else self.learner_backlog,
+            "paced_waits": self.paced_waits,
             "sim_time_s": self.sim_steps * self.spec.dt, "wall_time_s": round(time.monotonic() - self.started, 3),
         }
 
