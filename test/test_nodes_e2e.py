@@ -28,7 +28,7 @@ DURATION = 60.0
 
 def evaluate(data: bytes, episodes: int = 10) -> tuple[int, float]:
     task = point_mass()
-    c = build_config("svg1-er")
+    c = build_config("svg-inf")
     s = task.spec
     policy = GaussianPolicy(s.obs_dim, s.act_dim, s.action_low, s.action_high, c.policy_hidden,
                             sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
@@ -54,11 +54,12 @@ def test_three_processes_learn_and_stop_cleanly(ros):
                                       durability=DurabilityPolicy.VOLATILE))
     marker = f"SVG_TEST_RUN={uuid.uuid4().hex}"
     key, value = marker.split("=")
+    # SVG(inf), not the default svg1-er: headless on this toy it improved monotonically on 4 of 4 seeds
+    # (4000 steps), while online svg1-er dipped to -1000..-2800 between recoveries and failed this test in
+    # 2 of 3 runs (docs/RESULTS.md). One policy version per 50-step episode, so publish every 5.
     cmd = [sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", str(DURATION),
-           "--param", "simulator.max_rate=100", "--param", "learner.publish_every=25",
-           # a gentler policy step than the default 3e-4: on this unbounded toy it removed the transient
-           # collapses that made a 60 s online run a coin toss (headless, 3 seeds x 3000 steps: all improved)
-           "--param", "learner.agent_overrides={policy_lr: 1.0e-4}",
+           "--param", "simulator.max_rate=100", "--param", "learner.publish_every=5",
+           "--param", "learner.algo=svg-inf", "--param", "controller.algo=svg-inf",
            "--grace", "10"]
     launcher = subprocess.Popen(cmd, env=node_env(DOMAIN, **{key: value}), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
@@ -89,7 +90,7 @@ def test_three_processes_learn_and_stop_cleanly(ros):
           f"{transitions:.0f} transitions; diagnostics {probe.diagnostics}")
     assert last_version > first_version
     curve = [evaluate(bytes(m.data), 3) for m in weights[:: max(1, len(weights) // 10)]]
-    # Online svg1-er on this unbounded toy has transient dips (a single late version can sit in one), so
+    # Online learning on this unbounded toy can have transient dips (a single late version can sit in one), so
     # the claim is about the late policies as a group: the median of up to 5 versions from the last
     # quarter of the run must be clearly above the untrained policy.
     late = weights[-max(1, len(weights) // 4):]

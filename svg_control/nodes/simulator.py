@@ -13,7 +13,7 @@ Modes:
 * ``learner_lead`` > 0 (lockstep only) paces the simulation by learning: a command is held while the
   learner's ``learner_backlog`` plus the steps taken since it was reported exceed the lead, so the
   learner keeps up by construction and the run learns at the same updates-per-step ratio as the headless
-  trainer. At start-up the simulator waits up to ``learner_timeout`` s for the learner's first report;
+  trainer. At start-up the first observation waits up to ``learner_timeout`` s for the learner's report;
   a learner silent for longer (not launched, crashed) suspends pacing until it reports again.
 * ``realtime``: a timer steps every ``dt / realtime_factor`` seconds like a real robot; when no
   command arrived since the last step the safe action is applied and counted as ``missed``.
@@ -117,7 +117,9 @@ class SimulatorNode(Node):
         self.pending: np.ndarray | None = None  # realtime: newest command not yet applied
         self.step_rate = RateMeter()
         self.obs = self.task.reset(seed=self.p["seed"])
-        self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+        self.announced = False  # paced: the first observation waits for the learner (or learner_timeout)
+        if not self.paced:
+            self.announce()
         if not self.lockstep:
             self.create_timer(spec.dt / self.p["realtime_factor"], self.on_timer)
         elif self.p["max_rate"] > 0:
@@ -127,7 +129,15 @@ class SimulatorNode(Node):
                                f"act {spec.act_dim}); commands on {self.p['controller_name']}/commands")
 
     # -- inputs ------------------------------------------------------------------------------------------
+    def announce(self) -> None:
+        """Publish the first observation (once): the controller answers it and the loop begins."""
+        if not self.announced:
+            self.announced = True
+            self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+
     def on_command(self, msg: Float64MultiArray) -> None:
+        if not self.announced:
+            return  # answers no observation of ours (e.g. a controller watchdog's safe action during start-up)
         action = messages.finite_vector(msg.data, self.spec.act_dim)
         if action is None or not messages.layout_ok(msg.layout, self._cmd_blocks):
             self.malformed += 1
@@ -136,10 +146,11 @@ class SimulatorNode(Node):
                                       throttle_duration_sec=1.0)
             return
         self.commands += 1
-        if self.lockstep and self.p["max_rate"] <= 0 and self.learner_allows():
+        allowed = self.learner_allows()
+        if self.lockstep and self.p["max_rate"] <= 0 and allowed:
             self.advance(action, fresh=True)
         else:
-            if self.paced and self.pending is None:
+            if not allowed and self.pending is None:
                 self.paced_waits += 1
             self.pending = action
 
@@ -157,10 +168,12 @@ class SimulatorNode(Node):
 
     def on_backlog(self, msg: Int64) -> None:
         self.learner_backlog, self.backlog_at, self.steps_since_report = int(msg.data), time.monotonic(), 0
+        self.announce()
         self.release_held_command()
 
     def release_if_learner_silent(self) -> None:
         if time.monotonic() - self.backlog_at > self.p["learner_timeout"]:
+            self.announce()
             self.release_held_command()
 
     def release_held_command(self) -> None:
@@ -180,6 +193,7 @@ class SimulatorNode(Node):
         return self.learner_backlog + self.steps_since_report < self.p["learner_lead"]
 
     def on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        self.announced = True  # the new episode's first observation is published now
         self._new_episode(finished=False)
         response.success = True
         response.message = f"episode {self.episodes} started"
