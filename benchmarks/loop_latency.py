@@ -8,7 +8,8 @@ Measures, on loopback with real Fast DDS (nodes as separate processes, like `svg
 3. lockstep steps/s through simulator + controller processes vs the headless loop in one process
    (agent.act + task.step + agent.observe, with and without agent.update);
 4. learner updates/s vs transitions/s with the whole set on a realtime 100 Hz monoped — target
-   updates/s >= transitions/s;
+   updates/s >= transitions/s; and the same set in lockstep paced by the learner (the default
+   configuration: ``learner_lead`` 10), where the simulation slows to the learner's pace;
 5. resident memory of each node — target controller < 400 MB.
 
 Usage: PYTHONPATH=. python benchmarks/loop_latency.py [--task monoped] [--seconds 20] [--json out.json]
@@ -191,7 +192,8 @@ def main() -> None:
 
     # 3. lockstep steps/s through simulator + controller processes (no learner)
     pair = NodeProcs(args.task, ("simulator", "controller"),
-                     {"controller": {"publish_transitions": False}, "simulator": {"max_rate": 0.0}}, domain)
+                     {"controller": {"publish_transitions": False},
+                                                     "simulator": {"max_rate": 0.0, "learner_lead": 0}}, domain)
     end = time.monotonic() + 120
     while float(diags.get("/simulator", {}).get("steps", 0)) < 1 and time.monotonic() < end:
         spin(0.5)
@@ -225,6 +227,30 @@ def main() -> None:
                           "simulator_steps": diags.get("/simulator", {}).get("steps")}
     results["rss_mb"] = full.rss()
     full.stop()
+    print("realtime learner", results["learner"], flush=True)
+
+    # 4b. the default configuration: lockstep paced by the learner (learner_lead from config/defaults.yaml)
+    diags.clear()
+    paced = NodeProcs(args.task, ("simulator", "controller", "learner"), {}, domain)
+    end = time.monotonic() + 120
+    while float(diags.get("/learner", {}).get("updates", 0)) < 1 and time.monotonic() < end:
+        spin(0.5)
+    spin(5.0)
+    first = {k: dict(v) for k, v in diags.items()}
+    t0 = time.monotonic()
+    spin(args.seconds)
+    elapsed = time.monotonic() - t0
+
+    def grew(node: str, key: str) -> float:
+        return (float(diags.get(node, {}).get(key, "nan")) - float(first.get(node, {}).get(key, "nan"))) / elapsed
+
+    results["paced_lockstep"] = {"sim_steps_per_s": grew("/simulator", "steps"),
+                                 "transitions_per_s": grew("/learner", "transitions"),
+                                 "updates_per_s": grew("/learner", "updates"),
+                                 "updates_dropped": diags.get("/learner", {}).get("updates_dropped"),
+                                 "learner_backlog": diags.get("/simulator", {}).get("learner_backlog"),
+                                 "paced_waits_per_s": grew("/simulator", "paced_waits")}
+    paced.stop()
     results["load_avg_end"] = os.getloadavg()
     print(json.dumps(results, indent=2))
     if args.json:
