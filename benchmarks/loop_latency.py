@@ -127,6 +127,7 @@ def main() -> None:
     ap.add_argument("--task", default="monoped")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--only", choices=("round_trip",), default=None, help="run just that part")
     args = ap.parse_args()
     torch.set_num_threads(1)
     domain = random.randint(101, 200)
@@ -189,6 +190,10 @@ def main() -> None:
     results["rss_controller_alone_mb"] = ctrl.rss()["controller"]
     ctrl.stop()
     print("round trip", results["round_trip_ms"], results["controller_node_compute_ms"], flush=True)
+    if args.only == "round_trip":
+        probe.destroy_node()
+        rclpy.try_shutdown()
+        return
 
     # 3. lockstep steps/s through simulator + controller processes (no learner)
     pair = NodeProcs(args.task, ("simulator", "controller"),
