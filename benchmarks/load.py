@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     actors = [f"actor_{i}" for i in range(args.actors)]
     agent = f"{{replay_capacity: {args.replay_capacity}}}"
     overrides = {
-        "simulator": {"mode": "lockstep", "max_rate": args.max_rate, "diagnostics_period": 2.0},
+        # learner_lead 0: this benchmark loads the learner on purpose (paced actors would wait for it instead)
+        "simulator": {"mode": "lockstep", "max_rate": args.max_rate, "learner_lead": 0, "diagnostics_period": 2.0},
         "controller": {"agent_overrides": agent, "diagnostics_period": 2.0},
         "learner": {"agent_overrides": agent, "diagnostics_period": 2.0,
                     "transition_topics": ",".join(f"/{a}/transitions" for a in actors)},
