@@ -152,6 +152,12 @@ def relative_topic(value: str) -> str | None:
     return None if ok else f"{value!r} is not a valid relative topic name"
 
 
+def topic_name(value: str) -> str | None:
+    """Check for a relative or absolute ('/'-prefixed) topic name."""
+    reason = relative_topic(value[1:] if value.startswith("/") else value)
+    return None if reason is None else f"{value!r} is not a valid topic name"
+
+
 def torch_device(value: str) -> str | None:
     """Check for a torch device the machine has: 'cpu', 'cuda' or 'cuda:N'."""
     if value == "cpu":

@@ -38,7 +38,7 @@ from std_srvs.srv import Trigger
 
 from . import messages, qos
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
-from .params import Param, ParameterError, declare_all, one_of, relative_topic
+from .params import Param, ParameterError, declare_all, one_of, relative_topic, topic_name
 from .runtime import run_node
 from .task_io import JointStateReader, make_task, task_names
 
@@ -58,8 +58,8 @@ def parameters() -> list[Param]:
               "come), to leave CPU to the learner on a small machine.", low=0.0, high=100_000.0),
         Param("learner_lead", 0, "lockstep: steps the simulation may run ahead of the learner's updates; "
               "0 = never wait for the learner.", low=0, high=1_000_000),
-        Param("learner_backlog_topic", "learner_backlog", "Where the learner reports its backlog (std_msgs/Int64).",
-              check=relative_topic),
+        Param("learner_backlog_topic", "learner_backlog", "Where the learner reports its backlog (std_msgs/Int64); "
+              "'/learner_backlog' for namespaced actors sharing one learner.", check=topic_name),
         Param("learner_timeout", 10.0, "Seconds of learner silence after which pacing is suspended (also the "
               "longest wait for its first report).", low=0.1, high=3600.0),
         Param("realtime_factor", 1.0, "realtime mode: simulated seconds per wall second.", low=0.01, high=100.0),
