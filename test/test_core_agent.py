@@ -137,6 +137,27 @@ def test_no_update_before_min_replay():
             assert agent.ready() and agent.updates == 1 and {"model_nll", "critic_loss", "policy_objective"} <= set(out)
 
 
+def test_policy_warmup_holds_the_policy_while_model_and_critic_learn():
+    task = point_mass()
+    cfg = build_config("svg1-er", SMALL, {"min_replay": 16, "policy_warmup": 5})
+    agent = make_agent("svg1-er", task.spec, task.reward_torch, cfg, seed=0)
+    obs = task.reset(seed=0)
+    for _ in range(16):
+        action, log_prob = agent.act(obs)
+        result = task.step(action)
+        agent.observe(Transition(obs, action, result.reward, result.obs, False, False, log_prob))
+        obs = result.obs
+    policy_before = {k: v.clone() for k, v in agent.policy.state_dict().items() if "norm" not in k}
+    model_before = {k: v.clone() for k, v in agent.model.state_dict().items() if "norm" not in k}
+    for _ in range(5):
+        out = agent.update()
+        assert "model_nll" in out and "critic_loss" in out and "policy_objective" not in out
+    assert agent.policy_version == 0
+    assert all(torch.equal(agent.policy.state_dict()[k], v) for k, v in policy_before.items())
+    assert not all(torch.equal(agent.model.state_dict()[k], v) for k, v in model_before.items())
+    assert "policy_objective" in agent.update() and agent.policy_version == 1
+
+
 # -- learning --------------------------------------------------------------------------------------------------
 
 def learning_run(algo: str, steps: int, seed: int) -> tuple[float, float]:

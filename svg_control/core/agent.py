@@ -155,9 +155,10 @@ class SVGAgent:
         weights = self._weights(batch) if c.algo in V_ALGOS else None
         if self.critic is not None:
             losses.update(self._update_critic(batch, weights))
-        if c.algo in ONPOLICY_ALGOS:
-            batch, weights = self.replay.recent(c.onpolicy_window, self.device, self.dtype), None
-        losses.update(self._update_policy(batch, weights))
+        if self.updates >= c.policy_warmup:
+            if c.algo in ONPOLICY_ALGOS:
+                batch, weights = self.replay.recent(c.onpolicy_window, self.device, self.dtype), None
+            losses.update(self._update_policy(batch, weights))
         self.updates += 1
         self.last_losses = losses
         return losses

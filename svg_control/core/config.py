@@ -35,6 +35,9 @@ class AgentConfig:
     #: learning starts once this many transitions (collected by the untrained policy itself) are stored
     min_replay: int = 64
     updates_per_step: int = 1
+    #: model and critic updates before the first policy step (the untrained policy acts meanwhile): a
+    #: policy following the gradients of a barely fitted model and V dipped far below its start
+    policy_warmup: int = 0
     polyak: float = 0.005
     iw_truncation: float = 5.0
     grad_clip: float = 1.0
@@ -73,6 +76,8 @@ class AgentConfig:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
         if not 0.0 < self.polyak <= 1.0:
             raise ValueError(f"polyak must be in (0, 1], got {self.polyak}")
+        if self.policy_warmup < 0:
+            raise ValueError(f"policy_warmup must be >= 0, got {self.policy_warmup}")
         if self.min_replay < 1:
             raise ValueError(f"min_replay must be >= 1, got {self.min_replay}")
         if self.model_noise not in ("additive", "heteroscedastic"):
