@@ -144,7 +144,7 @@ def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suf
                     labels.append(c.label)
         if not runs:
             continue
-        name = figure if len({c.task for c in cells}) == 1 else f"{figure}_{task}"
+        name = figure if len({c.task for c in cells}) == 1 else f"{figure}_{task.replace(':', '_')}"
         out = FIGURES / f"{name}{suffix}.png"
         plot_runs(runs, out, title=f"{figure}: {task}", labels=labels)
         outs.append(out)
