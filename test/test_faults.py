@@ -162,9 +162,14 @@ def test_learner_kill9_controller_keeps_policy_and_learner_resumes(system):
     assert resumed == counters["updates"], (resumed, counters)
     wait(ros, lambda: len(rec["weights"]) > weights_before, 20, "weights from the restarted learner")
     tensors, meta = read_policy_bytes(bytes(rec["weights"][weights_before].data))
-    assert int(meta["version"]) == counters["policy_version"]
-    for name, value in agent.policy.state_dict().items():
-        assert torch.equal(tensors[name], value), f"restarted policy differs from the checkpoint in {name}"
+    # The restarted learner publishes the checkpoint's policy at once, but the probe's reader may match the
+    # new (latched, depth 1) writer only after newer versions replaced it: a fast learner had done 115
+    # updates on the transitions waiting for it by then (seen in a CI dry-run). The exact resumed weights
+    # are checked in-process in test_nodes; here: continued from the checkpoint, not from scratch.
+    assert int(meta["version"]) >= counters["policy_version"] > 0, (meta["version"], counters)
+    if int(meta["version"]) == counters["policy_version"]:
+        for name, value in agent.policy.state_dict().items():
+            assert torch.equal(tensors[name], value), f"restarted policy differs from the checkpoint in {name}"
     # what the controller produced while the learner was down reached the restarted learner
     ok = ros.spin_until(lambda: probe.diagnostics.get("/learner", {}).get("resumed") == "True"
                         and diag(probe, "learner", "transitions") >= produced, 30)
