@@ -171,8 +171,11 @@ class SimulatorNode(Node):
         self.announce()
         self.release_held_command()
 
+    def learner_silent(self) -> bool:
+        return time.monotonic() - self.backlog_at > self.p["learner_timeout"]
+
     def release_if_learner_silent(self) -> None:
-        if time.monotonic() - self.backlog_at > self.p["learner_timeout"]:
+        if self.learner_silent():
             self.announce()
             self.release_held_command()
 
@@ -186,8 +189,8 @@ class SimulatorNode(Node):
         """Whether one more step keeps the simulation within ``learner_lead`` steps of the learner."""
         if not self.paced:
             return True
-        if time.monotonic() - self.backlog_at > self.p["learner_timeout"]:
-            return True  # learner silent: a simulation never waits forever for it
+        if self.learner_silent():
+            return True  # a simulation never waits forever for its learner
         if self.learner_backlog is None:
             return False  # start-up: the learner's first report is due within learner_timeout
         return self.learner_backlog + self.steps_since_report < self.p["learner_lead"]

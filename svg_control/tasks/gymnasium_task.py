@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..core.estimators import RewardFn
 from ..core.task import StepResult, Task, TaskSpec
 
-RewardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 PREFIX = "gym:"
 
 

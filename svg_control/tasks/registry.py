@@ -57,15 +57,15 @@ def make_task(name: str, **overrides: Any) -> Task:
 
     Raises ValueError for an unknown name, listing the valid ones.
     """
-    if name.startswith("gym:"):  # Gymnasium's own MuJoCo environments (trainer and paper scripts only)
-        from .gymnasium_task import GymnasiumTask
+    from .gymnasium_task import PREFIX, GymnasiumTask, gymnasium_task_names
 
-        return GymnasiumTask(name[len("gym:"):], **overrides)
+    if name.startswith(PREFIX):  # Gymnasium's own MuJoCo environments (trainer and paper scripts only)
+        return GymnasiumTask(name[len(PREFIX):], **overrides)
     try:
         factory = TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(TASKS)}, or gym:<Gymnasium id> "
-                         "(gym:HalfCheetah-v5, gym:Hopper-v5, gym:InvertedPendulum-v5)") from None
+        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join([*TASKS, *gymnasium_task_names()])}") \
+            from None
     return factory(**overrides)
 
 
