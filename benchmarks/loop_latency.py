@@ -89,6 +89,12 @@ def headless(task_name: str, steps: int, update: bool) -> float:
     return steps / (time.perf_counter() - t0)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -111,6 +117,9 @@ class NodeProcs:
     def rss(self) -> dict[str, float]:
         return {name: rss_mb(p.pid) for name, p in self.procs.items()}
 
+    def cpu(self) -> dict[str, float]:
+        return {name: cpu_seconds(p.pid) for name, p in self.procs.items()}
+
     def stop(self) -> None:
         for p in self.procs.values():
             p.send_signal(2)
@@ -122,12 +131,47 @@ class NodeProcs:
         self.scratch.cleanup()
 
 
+def realtime_learner(args, results: dict, domain: int, diags: dict, spin) -> None:
+    """4./5. The whole set with a realtime simulator at the task's rate: does the learner keep up?
+
+    Also the CPU each node used in the measured window (as a share of one core: the learner's thread is
+    one core's worth at most) and the resident memory of each node.
+    """
+    diags.clear()
+    full = NodeProcs(args.task, ("simulator", "controller", "learner"), {"simulator": {"mode": "realtime"}}, domain)
+    end = time.monotonic() + 120
+    while float(diags.get("/learner", {}).get("updates", 0)) < 1 and time.monotonic() < end:
+        spin(0.5)  # start-up (torch import, agent build) and the min_replay fill
+    spin(5.0)
+    rates = []
+    dropped0 = float(diags.get("/learner", {}).get("updates_dropped", "nan"))
+    cpu0, t0 = full.cpu(), time.monotonic()
+    for _ in range(int(args.seconds)):
+        spin(1.0)
+        d = diags.get("/learner", {})
+        rates.append((float(d.get("transitions_per_s", "nan")), float(d.get("updates_per_s", "nan"))))
+    cpu1, elapsed = full.cpu(), time.monotonic() - t0
+    results["learner"] = {"transitions_per_s": float(np.nanmean([r[0] for r in rates])),
+                          "updates_per_s": float(np.nanmean([r[1] for r in rates])),
+                          "update_ms": diags.get("/learner", {}).get("update_ms"),
+                          "updates_dropped_since_start": diags.get("/learner", {}).get("updates_dropped"),
+                          "updates_dropped_in_window": float(diags.get("/learner", {}).get("updates_dropped", "nan"))
+                          - dropped0,
+                          "realtime_missed_steps": diags.get("/simulator", {}).get("missed_steps"),
+                          "simulator_steps": diags.get("/simulator", {}).get("steps")}
+    results["realtime_cpu_share"] = {name: round((cpu1[name] - cpu0[name]) / elapsed, 3) for name in cpu0}
+    results["rss_mb"] = full.rss()
+    full.stop()
+    print("realtime learner", results["learner"], "CPU share of one core", results["realtime_cpu_share"],
+          flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", default="monoped")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--only", choices=("round_trip",), default=None, help="run just that part")
+    ap.add_argument("--only", choices=("round_trip", "realtime"), default=None, help="run just that part")
     args = ap.parse_args()
     torch.set_num_threads(1)
     domain = random.randint(101, 200)
@@ -159,6 +203,12 @@ def main() -> None:
 
     # 2. round trip: the probe plays the simulator, the controller is a real process
     task = make_task(args.task)
+    if args.only == "realtime":
+        realtime_learner(args, results, domain, diags, spin)
+        probe.destroy_node()
+        rclpy.try_shutdown()
+        print(json.dumps(results, indent=2))
+        return
     spec = task.spec
     ctrl = NodeProcs(args.task, ("controller",), {"controller": {"watchdog_timeout": 30.0}}, domain)
     got: list[float] = []
@@ -212,27 +262,7 @@ def main() -> None:
     results["headless_steps_per_s_with_update"] = headless(args.task, 300, update=True)
     print("lockstep", {k: results[k] for k in results if "steps_per_s" in k}, flush=True)
 
-    # 4./5. whole set, realtime at the task's rate: does the learner keep up? memory of each node
-    diags.clear()
-    full = NodeProcs(args.task, ("simulator", "controller", "learner"), {"simulator": {"mode": "realtime"}}, domain)
-    end = time.monotonic() + 120
-    while float(diags.get("/learner", {}).get("updates", 0)) < 1 and time.monotonic() < end:
-        spin(0.5)  # start-up (torch import, agent build) and the min_replay fill
-    spin(5.0)
-    rates = []
-    for _ in range(int(args.seconds)):
-        spin(1.0)
-        d = diags.get("/learner", {})
-        rates.append((float(d.get("transitions_per_s", "nan")), float(d.get("updates_per_s", "nan"))))
-    results["learner"] = {"transitions_per_s": float(np.nanmean([r[0] for r in rates])),
-                          "updates_per_s": float(np.nanmean([r[1] for r in rates])),
-                          "update_ms": diags.get("/learner", {}).get("update_ms"),
-                          "updates_dropped": diags.get("/learner", {}).get("updates_dropped"),
-                          "realtime_missed_steps": diags.get("/simulator", {}).get("missed_steps"),
-                          "simulator_steps": diags.get("/simulator", {}).get("steps")}
-    results["rss_mb"] = full.rss()
-    full.stop()
-    print("realtime learner", results["learner"], flush=True)
+    realtime_learner(args, results, domain, diags, spin)
 
     # 4b. the default configuration: lockstep paced by the learner (learner_lead from config/defaults.yaml)
     diags.clear()

@@ -20,6 +20,7 @@ from svg_control.core import estimators as est
 from svg_control.core.config import AgentConfig
 from svg_control.core.model import DynamicsModel
 from svg_control.core.networks import BatchedMLP
+from svg_control.core.normalizer import RunningNorm
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.replay import ReplayBuffer
 from svg_control.core.serialization import WeightsError, load_policy_bytes, policy_to_bytes
@@ -221,6 +222,24 @@ def tr(i: float, *, terminated: bool = False, truncated: bool = False) -> Transi
     """A transition whose contents encode ``i`` (obs[0] = i) so order can be checked."""
     return Transition(np.array([i, 0.0]), np.array([i / 10]), float(i), np.array([i + 1, 0.0]), terminated,
                       truncated, -float(i), int(i))
+
+
+def test_running_norm_numpy_and_tensor_batches_give_the_same_statistics():
+    """The learner folds transitions in as numpy (no GIL round trips); the result must equal the torch path's
+    and the plain mean / sample std of everything seen."""
+    rng = np.random.default_rng(3)
+    batches = [rng.standard_normal((int(rng.integers(1, 5)), 4)) * [1.0, 10.0, 0.1, 3.0] + 5.0 for _ in range(200)]
+    from_numpy, from_torch = RunningNorm(4), RunningNorm(4)
+    for x in batches:
+        from_numpy.update(x)
+        from_torch.update(torch.as_tensor(x))
+    for name in ("count", "mean64", "m2", "mean", "std"):
+        torch.testing.assert_close(getattr(from_numpy, name), getattr(from_torch, name), rtol=1e-12, atol=1e-12)
+    everything = np.concatenate(batches)
+    np.testing.assert_allclose(from_numpy.mean64.numpy(), everything.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(from_numpy.std.numpy(), everything.std(0, ddof=1), rtol=1e-6)
+    with pytest.raises(ValueError):
+        from_numpy.update(np.zeros((2, 3)))
 
 
 def test_replay_ring_respects_capacity_and_overwrites_oldest():

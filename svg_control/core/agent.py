@@ -124,9 +124,9 @@ class SVGAgent:
         """Store one transition (validated: a bad one raises ValueError and changes nothing)."""
         t.validate(self.spec.obs_dim, self.spec.act_dim)
         self.replay.add(t, self.episode_count)
-        obs = torch.as_tensor(np.stack([t.obs, t.next_obs]), dtype=self.dtype, device=self.device)
-        self.obs_norm.update(obs)
-        self.model.delta_norm.update(obs[1:] - obs[:1])
+        pair = np.stack([t.obs, t.next_obs]).astype(np.float64, copy=False)
+        self.obs_norm.update(pair)
+        self.model.delta_norm.update(pair[1:] - pair[:1])
         self.env_steps += 1
         if self.config.algo in EPISODIC_ALGOS:
             self.episode.append(t)
