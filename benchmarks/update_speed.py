@@ -64,7 +64,7 @@ def cpu_time_per_call(fn, repeats: int) -> float:
 def time_agent(algo: str, batch: int, repeats: int, overrides: dict) -> dict[str, float]:
     agent = filled_agent(algo, batch, overrides)
     sample = agent.replay.sample(batch, agent.rng)
-    weights = agent._weights(sample) if agent.critic is not None and algo not in ("svg0", "dpg") else None
+    weights = agent._weights(sample)[0] if agent.critic is not None and algo not in ("svg0", "dpg") else None
     parts = {"model": lambda: agent._update_model(sample)}
     if agent.critic is not None:
         parts["critic"] = lambda: agent._update_critic(sample, weights)

@@ -114,6 +114,32 @@ def test_update_runs_model_then_critic_then_policy(algo, monkeypatch):
     assert keys.index("model_nll") < keys.index("critic_loss") < keys.index("policy_objective")
 
 
+def test_svg1_er_shared_policy_forward_gives_the_same_step_as_separate_forwards():
+    """update() runs the policy once at the batch's states for the weights and the policy step; the result
+    must be the step the separate, textbook sequence takes (weights without gradient, then the objective)."""
+    from svg_control.core import estimators as est
+
+    task = point_mass()
+    agents = [make_agent("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", SMALL), seed=0)
+              for _ in range(2)]
+    for agent in agents:
+        run(agent, task, agent.config.min_replay)  # identical experience and one identical update
+    shared, separate = agents
+    for _ in range(5):
+        shared.update()
+        c = separate.config
+        batch = separate.replay.sample(c.batch_size, separate.rng, separate.device, separate.dtype)
+        separate._update_model(batch)
+        weights = est.importance_weights(separate.policy, batch["obs"], batch["action"], batch["log_prob"],
+                                         c.iw_truncation)
+        separate._update_critic(batch, weights)
+        separate._update_policy(batch, weights)
+        separate.updates += 1
+    assert shared.policy_version == separate.policy_version == 6
+    for k, v in shared.policy.state_dict().items():
+        torch.testing.assert_close(v, separate.policy.state_dict()[k], rtol=1e-5, atol=1e-6, msg=k)
+
+
 def test_no_update_before_min_replay():
     task = point_mass()
     cfg = build_config("svg1-er", SMALL, {"min_replay": 40})

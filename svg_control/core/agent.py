@@ -152,13 +152,15 @@ class SVGAgent:
         # the most recent transitions only, with w = 1: a V fitted to 32 correlated recent transitions
         # alone collapsed svg1 on cart-pole.
         losses.update(self._update_model(batch))
-        weights = self._weights(batch) if c.algo in V_ALGOS else None
+        policy_steps = self.updates >= c.policy_warmup
+        weights, first_step = self._weights(batch, keep_graph=policy_steps and c.algo == "svg1-er") \
+            if c.algo in V_ALGOS else (None, None)
         if self.critic is not None:
             losses.update(self._update_critic(batch, weights))
-        if self.updates >= c.policy_warmup:
+        if policy_steps:
             if c.algo in ONPOLICY_ALGOS:
                 batch, weights = self.replay.recent(c.onpolicy_window, self.device, self.dtype), None
-            losses.update(self._update_policy(batch, weights))
+            losses.update(self._update_policy(batch, weights, first_step))
         self.updates += 1
         self.last_losses = losses
         return losses
@@ -176,8 +178,10 @@ class SVGAgent:
         grads = torch.autograd.grad(loss, params, allow_unused=True)
         for p, g in zip(params, grads):
             p.grad = torch.zeros_like(p) if g is None else g
-        max_norm = self.config.grad_clip if name == "policy" else float("inf")
-        total_norm = torch.nn.utils.clip_grad_norm_(params, max_norm, foreach=True)
+        if name == "policy":
+            total_norm = torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip, foreach=True)
+        else:  # unclipped: the norm only guards against non-finite gradients
+            total_norm = torch.nn.utils.get_total_norm([p.grad for p in params], foreach=True)
         if not torch.isfinite(total_norm):
             self.nonfinite_skips += 1
             return False
@@ -195,9 +199,18 @@ class SVGAgent:
             out["reward_mse"] = float(r_loss.detach())
         return out
 
-    def _weights(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return est.importance_weights(self.policy, batch["obs"], batch["action"], batch["log_prob"],
-                                      self.config.iw_truncation)
+    def _weights(self, batch: dict[str, torch.Tensor], keep_graph: bool = False
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """Truncated importance weights of the batch, and (with ``keep_graph``) the policy's (mu, sigma) there.
+
+        The policy does not change between this forward and its own step (only model and critic step in
+        between), so SVG(1)-ER's policy step reuses these outputs, graph and all, instead of running the
+        policy again at the same states.
+        """
+        with torch.set_grad_enabled(keep_graph):
+            mu, sigma = self.policy(batch["obs"])
+        weights = est.importance_weights_from(mu, sigma, batch["action"], batch["log_prob"], self.config.iw_truncation)
+        return weights, ((mu, sigma) if keep_graph else None)
 
     def _update_critic(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None) -> dict[str, float]:
         c = self.config
@@ -225,10 +238,12 @@ class SVGAgent:
             out["iw_mean"] = float(weights.mean())
         return out
 
-    def _policy_objective(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None) -> torch.Tensor | None:
+    def _policy_objective(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None,
+                          first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor | None:
         c, algo = self.config, self.config.algo
         if algo in ("svg1-er", "svg1"):
-            return est.svg1_objective(self.policy, self.model, self.reward_fn, self.critic, batch, c.gamma, weights)
+            return est.svg1_objective(self.policy, self.model, self.reward_fn, self.critic, batch, c.gamma, weights,
+                                      first_step)
         if algo == "svgk":
             windows = self.replay.sample_windows(c.batch_size, c.svgk_horizon, self.rng, self.device, self.dtype)
             if windows is None:
@@ -254,14 +269,19 @@ class SVGAgent:
         return est.planner_objective(self.policy, self.model, self.reward_fn, starts,
                                      min(c.planner_horizon, len(episode)), c.gamma, generator=self.generator)
 
-    def _update_policy(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None) -> dict[str, float]:
-        objective = self._policy_objective(batch, weights)
+    def _update_policy(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None,
+                       first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
+        """One policy step; reports the objective and the mean sigma of the policy that took the step."""
+        objective = self._policy_objective(batch, weights, first_step)
         if objective is None:
             return {}
+        if first_step is not None:
+            sigma = first_step[1].detach()
+        else:
+            with torch.no_grad():
+                _, sigma = self.policy(batch["obs"])
         if self._apply("policy", -objective):
             self.policy_version += 1
-        with torch.no_grad():
-            _, sigma = self.policy(batch["obs"])
         return {"policy_objective": float(objective.detach()),
                 "sigma_mean": float((sigma / self.policy.action_scale).mean())}
 

@@ -15,11 +15,12 @@ negative. Tensors are batched over leading dimensions.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 
-from .policy import GaussianPolicy
+from .policy import GaussianPolicy, gaussian_log_prob
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 ValueFn = Callable[[torch.Tensor], torch.Tensor]
@@ -33,19 +34,28 @@ def importance_weights(policy: GaussianPolicy, obs: torch.Tensor, action: torch.
     (SVG(1)-ER); ``truncate`` is a config value (default 5).
     """
     with torch.no_grad():
-        log_ratio = policy.log_prob(obs, action) - behaviour_log_prob
-        return torch.exp(log_ratio.clamp(max=torch.log(torch.tensor(truncate)).item())).clamp(max=truncate)
+        return importance_weights_from(*policy(obs), action, behaviour_log_prob, truncate)
+
+
+def importance_weights_from(mu: torch.Tensor, sigma: torch.Tensor, action: torch.Tensor,
+                            behaviour_log_prob: torch.Tensor, truncate: float) -> torch.Tensor:
+    """The same weights from the policy's outputs (mu, sigma) at the batch's states, without gradient."""
+    log_ratio = gaussian_log_prob(mu.detach(), sigma.detach(), action) - behaviour_log_prob
+    return torch.exp(log_ratio.clamp(max=math.log(truncate))).clamp(max=truncate)
 
 
 def svg_unroll_objective(policy: GaussianPolicy, model, reward_fn: RewardFn, windows: dict[str, torch.Tensor],
                          gamma: float, value_fn: ValueFn | None = None,
-                         weights: torch.Tensor | None = None) -> torch.Tensor:
+                         weights: torch.Tensor | None = None,
+                         first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """SVG(k) / SVG(inf) along real k-step windows, fields shaped (B, k, ...).
 
     value_fn=None gives SVG(inf) on whole episodes (the sum of discounted
     rewards, nothing bootstrapped). With a value function the return is
     bootstrapped with gamma^k V(s_k) unless the window ends in termination.
     weights (B,) scale each window (importance weights, discounting in tests).
+    first_step: the policy's (mu, sigma) at the windows' first states, already computed with gradient by
+    the caller (the learner shares one forward between importance weights and this step).
     Returns the weighted mean over windows of the re-enacted value.
     """
     obs, action, next_obs = windows["obs"], windows["action"], windows["next_obs"]
@@ -56,7 +66,7 @@ def svg_unroll_objective(policy: GaussianPolicy, model, reward_fn: RewardFn, win
     for t in range(k):
         # One forward per network per step: the noise is inferred from the very outputs that are then
         # re-used with gradient (s equals the real s_t numerically, so this is the real trajectory's noise).
-        mu, sigma = policy(s)
+        mu, sigma = first_step if t == 0 and first_step is not None else policy(s)
         eta = ((action[:, t] - mu) / sigma).detach()
         a = policy.clamp_action(mu + sigma * eta)
         mean, std = model.mean_and_std(s, a)
@@ -74,10 +84,11 @@ def svg_unroll_objective(policy: GaussianPolicy, model, reward_fn: RewardFn, win
 
 
 def svg1_objective(policy: GaussianPolicy, model, reward_fn: RewardFn, value_fn: ValueFn,
-                   batch: dict[str, torch.Tensor], gamma: float, weights: torch.Tensor | None = None) -> torch.Tensor:
+                   batch: dict[str, torch.Tensor], gamma: float, weights: torch.Tensor | None = None,
+                   first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """SVG(1): r(s, a, s') + gamma V(s') re-enacted at inferred (eta, xi) for single transitions."""
     windows = {name: v.unsqueeze(1) for name, v in batch.items()}
-    return svg_unroll_objective(policy, model, reward_fn, windows, gamma, value_fn, weights)
+    return svg_unroll_objective(policy, model, reward_fn, windows, gamma, value_fn, weights, first_step)
 
 
 def svg0_objective(policy: GaussianPolicy, q_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],

@@ -27,6 +27,12 @@ from .normalizer import RunningNorm
 LOG_2PI = math.log(2 * math.pi)
 
 
+def gaussian_log_prob(mu: torch.Tensor, sigma: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+    """log N(action; mu, diag(sigma^2)), summed over the last (action) dimension."""
+    z = (action - mu) / sigma
+    return (-0.5 * z**2 - torch.log(sigma) - 0.5 * LOG_2PI).sum(-1)
+
+
 class GaussianPolicy(nn.Module):
     def __init__(
         self,
@@ -98,9 +104,7 @@ class GaussianPolicy(nn.Module):
             return (action - mu) / sigma
 
     def log_prob(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        mu, sigma = self(obs)
-        z = (action - mu) / sigma
-        return (-0.5 * z**2 - torch.log(sigma) - 0.5 * LOG_2PI).sum(-1)
+        return gaussian_log_prob(*self(obs), action)
 
     @torch.no_grad()
     def act(
