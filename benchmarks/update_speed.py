@@ -6,8 +6,8 @@ In the same run it times one stable-baselines3 SAC gradient step on the same sta
 batch (its default 256x256 networks, and also ours-sized 64x64 nets for a like-for-like ratio), so the
 ratio is measured on the same machine at the same time.
 
-Times are CPU time of this process (time.process_time), which is less disturbed by other load on a
-shared machine than wall time; run on an idle machine for numbers to quote.
+Times are CPU time of this process (time.process_time), the fastest of 5 blocks, which is less disturbed
+by other load on a shared machine than wall time; run on an idle machine for numbers to quote.
 
     python benchmarks/update_speed.py [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200]
 """
@@ -52,13 +52,22 @@ def filled_agent(algo: str, batch: int, overrides: dict, seed: int = 0) -> SVGAg
     return agent
 
 
-def cpu_time_per_call(fn, repeats: int) -> float:
+def cpu_time_per_call(fn, repeats: int, blocks: int = 5) -> float:
+    """CPU seconds per call: the fastest of ``blocks`` blocks of ``repeats / blocks`` calls.
+
+    The minimum, as timeit recommends: on a shared machine the slower blocks measure the neighbours
+    (process time still grows with cache and memory-bandwidth contention), not the code.
+    """
     for _ in range(max(5, repeats // 20)):
         fn()
-    start = time.process_time()
-    for _ in range(repeats):
-        fn()
-    return (time.process_time() - start) / repeats
+    per_block = max(1, repeats // blocks)
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.process_time()
+        for _ in range(per_block):
+            fn()
+        best = min(best, (time.process_time() - start) / per_block)
+    return best
 
 
 def time_agent(algo: str, batch: int, repeats: int, overrides: dict) -> dict[str, float]:

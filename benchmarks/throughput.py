@@ -1,0 +1,89 @@
+"""Training throughput, ours vs stable-baselines3 SAC: env steps per second with one update per env step.
+
+What the issue's ">= 3x SAC" target asks: one process, one torch thread, this machine, each method with its
+default networks (ours: the task's config, e.g. the monoped's policy 64x64, critic 128x128, per-dimension
+32x32 models, batch 64; SAC: SB3's defaults, 256x256, batch 256), one gradient update per env step.
+Evaluation and checkpointing are left out (they are the same few episodes for both); the training loop
+is the trainer's (act, step, observe, update) and SB3's ``learn`` loop.
+
+Both are timed in the same run, interleaved round by round (ours, SAC, ours, SAC, ...), after a warm-up
+that fills the replay buffers past the first minibatch, so both see the same machine. Reports CPU time
+(less disturbed by other load on a shared machine) and wall time, the best round of each (slower rounds
+measure the neighbours), and the ratio of each interleaved round.
+
+    python benchmarks/throughput.py [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from svg_control.core.transition import Transition
+from svg_control.trainer import RunSettings, build_agent
+
+
+def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0) -> tuple[float, float]:
+    """(CPU, wall) env steps/s of SVG(1)-ER's training loop, after ``warmup`` steps."""
+    agent, task, _ = build_agent(RunSettings(task_name, "svg1-er", warmup + steps, seed))
+    obs = task.reset(seed=seed)
+    cpu0 = wall0 = 0.0
+    for i in range(warmup + steps):
+        if i == warmup:
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+        action, log_prob = agent.act(obs)
+        result = task.step(action)
+        agent.observe(Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated,
+                                 log_prob, agent.policy_version))
+        for _ in range(agent.config.updates_per_step):
+            agent.update()
+        obs = task.reset() if result.terminated or result.truncated else result.obs
+    return steps / (time.process_time() - cpu0), steps / (time.perf_counter() - wall0)
+
+
+def sac_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0) -> tuple[float, float] | None:
+    """(CPU, wall) env steps/s of SB3 SAC at its defaults with one gradient step per env step."""
+    try:
+        from stable_baselines3 import SAC
+    except ImportError:
+        return None
+    from svg_control.tasks.gym_env import SvgTaskEnv
+
+    model = SAC("MlpPolicy", SvgTaskEnv(task_name), seed=seed, train_freq=1, gradient_steps=1, verbose=0,
+                device="cpu")
+    model.learn(total_timesteps=warmup)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    model.learn(total_timesteps=steps, reset_num_timesteps=False)
+    return steps / (time.process_time() - cpu0), steps / (time.perf_counter() - wall0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=["monoped", "gym:InvertedPendulum-v5", "gym:Hopper-v5"])
+    parser.add_argument("--steps", type=int, default=1000, help="timed env steps per round")
+    parser.add_argument("--warmup", type=int, default=300, help="untimed env steps first (replay past a batch)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, 1 thread; {args.steps} timed env steps per round after {args.warmup}; "
+          f"{args.rounds} interleaved rounds; env steps/s: best (range) by CPU time, best by wall time")
+    for task_name in args.tasks:
+        ours, sac = [], []
+        for _ in range(args.rounds):
+            ours.append(ours_steps_per_s(task_name, args.steps, args.warmup))
+            peer = sac_steps_per_s(task_name, args.steps, args.warmup)
+            if peer is None:
+                print("stable-baselines3 not installed (pip install -e .[bench]): no SAC baseline")
+                return
+            sac.append(peer)
+        o_cpu, s_cpu = [x[0] for x in ours], [x[0] for x in sac]
+        o_wall, s_wall = [x[1] for x in ours], [x[1] for x in sac]
+        print(f"{task_name}: ours {max(o_cpu):.0f} ({min(o_cpu):.0f}-{max(o_cpu):.0f}) CPU, {max(o_wall):.0f} wall; "
+              f"SAC {max(s_cpu):.0f} ({min(s_cpu):.0f}-{max(s_cpu):.0f}) CPU, {max(s_wall):.0f} wall; "
+              f"ratio of the best rounds {max(o_cpu) / max(s_cpu):.2f}x CPU, {max(o_wall) / max(s_wall):.2f}x wall; "
+              f"per-round CPU ratios {', '.join(f'{a / b:.2f}' for a, b in zip(o_cpu, s_cpu))}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
