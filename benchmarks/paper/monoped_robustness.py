@@ -125,7 +125,9 @@ def main() -> None:
     ax.set_title(f"monoped robustness ({git_commit()})")
     ax.legend(fontsize=8)
     FIGURES.mkdir(parents=True, exist_ok=True)
-    name = "monoped_robustness-quick.png" if a.quick else "monoped_robustness.png"
+    source = Path(a.runs).name  # the default runs keep the original file name
+    stem = "monoped_robustness" if source == "monoped_vs_sac" else f"monoped_robustness_{source}"
+    name = f"{stem}-quick.png" if a.quick else f"{stem}.png"
     fig.tight_layout()
     fig.savefig(FIGURES / name, dpi=90)
     print(f"wrote {FIGURES / name}")
