@@ -20,13 +20,15 @@ import time
 
 import torch
 
+from svg_control.core.config import parse_override
 from svg_control.core.transition import Transition
 from svg_control.trainer import RunSettings, build_agent
 
 
-def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0) -> tuple[float, float]:
+def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0,
+                     overrides: dict | None = None) -> tuple[float, float]:
     """(CPU, wall) env steps/s of SVG(1)-ER's training loop, after ``warmup`` steps."""
-    agent, task, _ = build_agent(RunSettings(task_name, "svg1-er", warmup + steps, seed))
+    agent, task, _ = build_agent(RunSettings(task_name, "svg1-er", warmup + steps, seed, overrides=overrides or {}))
     obs = task.reset(seed=seed)
     cpu0 = wall0 = 0.0
     for i in range(warmup + steps):
@@ -64,14 +66,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000, help="timed env steps per round")
     parser.add_argument("--warmup", type=int, default=300, help="untimed env steps first (replay past a batch)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one of our hyperparameters (repeatable), e.g. model_per_dimension=false")
     args = parser.parse_args()
+    overrides = dict(parse_override(text) for text in args.set)
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread; {args.steps} timed env steps per round after {args.warmup}; "
-          f"{args.rounds} interleaved rounds; env steps/s: best (range) by CPU time, best by wall time")
+          f"{args.rounds} interleaved rounds; env steps/s: best (range) by CPU time, best by wall time"
+          + (f"; ours with {overrides}" if overrides else ""))
     for task_name in args.tasks:
         ours, sac = [], []
         for _ in range(args.rounds):
-            ours.append(ours_steps_per_s(task_name, args.steps, args.warmup))
+            ours.append(ours_steps_per_s(task_name, args.steps, args.warmup, overrides=overrides))
             peer = sac_steps_per_s(task_name, args.steps, args.warmup)
             if peer is None:
                 print("stable-baselines3 not installed (pip install -e .[bench]): no SAC baseline")
