@@ -90,9 +90,16 @@ def headless(task_name: str, steps: int, update: bool) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads so far (/proc/<pid>/stat)."""
+    """User + system CPU time so far of a process, all its threads and its live child processes (/proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                total += cpu_seconds(int(child))
+            except OSError:
+                pass  # exited meanwhile
+    return total
 
 
 def rss_mb(pid: int) -> float:
