@@ -3,7 +3,8 @@
 A figure is a grid of (label, task, algo, overrides, task_overrides) x seeds. Each cell runs
 sequentially (one process, one torch thread: the machine is shared) into
 ``runs/paper/<figure>/<label>-s<seed>``; a cell whose metrics.jsonl already reaches the budget is
-skipped, so a script can be interrupted and resumed. Peers (SB3 SAC/TD3, ``algo="peer:sac"``) run through
+skipped, so a script can be interrupted and resumed, and one of ours that finished at a smaller budget
+continues from its final checkpoint (peers start over). Peers (SB3 SAC/TD3, ``algo="peer:sac"``) run through
 ``benchmarks/peers.py`` and write the same metrics.jsonl format. After the grid, one PNG per task is
 plotted with ``svg_control.plotting.plot_runs`` and a summary table (return at fixed steps, wall time)
 is printed and written to ``runs/paper/<figure>/summary.md``.
@@ -85,7 +86,10 @@ def run_cell(cell: Cell, seed: int, out: Path, budget: int, eval_every: int, eva
         settings = RunSettings(task=cell.task, algo=cell.algo, steps=budget, seed=seed, eval_every=eval_every,
                                eval_episodes=eval_episodes, checkpoint_every=max(budget, 1),
                                task_overrides=dict(cell.task_overrides), overrides=dict(cell.overrides))
-        train(settings, out, progress=False)
+        # a run finished at a smaller budget continues from its final checkpoint instead of starting over
+        # (which would also overwrite the shorter run's curve); a run cut short has none and starts over
+        resume = (out / "metrics.jsonl").exists() and (out / "checkpoints" / "latest.json").exists()
+        train(settings, out, resume=resume, progress=False)
     return time.perf_counter() - t0
 
 
