@@ -158,14 +158,14 @@ def realtime_learner(args, results: dict, domain: int, diags: dict, spin) -> Non
         d = diags.get("/learner", {})
         rates.append((float(d.get("transitions_per_s", "nan")), float(d.get("updates_per_s", "nan"))))
     cpu1, elapsed = full.cpu(), time.monotonic() - t0
+    learner, simulator = diags.get("/learner", {}), diags.get("/simulator", {})
     results["learner"] = {"transitions_per_s": float(np.nanmean([r[0] for r in rates])),
                           "updates_per_s": float(np.nanmean([r[1] for r in rates])),
-                          "update_ms": diags.get("/learner", {}).get("update_ms"),
-                          "updates_dropped_since_start": diags.get("/learner", {}).get("updates_dropped"),
-                          "updates_dropped_in_window": float(diags.get("/learner", {}).get("updates_dropped", "nan"))
-                          - dropped0,
-                          "realtime_missed_steps": diags.get("/simulator", {}).get("missed_steps"),
-                          "simulator_steps": diags.get("/simulator", {}).get("steps")}
+                          "update_ms": learner.get("update_ms"),
+                          "updates_dropped_since_start": learner.get("updates_dropped"),
+                          "updates_dropped_in_window": float(learner.get("updates_dropped", "nan")) - dropped0,
+                          "realtime_missed_steps": simulator.get("missed_steps"),
+                          "simulator_steps": simulator.get("steps")}
     results["realtime_cpu_share"] = {name: round((cpu1[name] - cpu0[name]) / elapsed, 3) for name in cpu0}
     results["rss_mb"] = full.rss()
     full.stop()

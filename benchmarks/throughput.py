@@ -21,8 +21,7 @@ import time
 import torch
 
 from svg_control.core.config import parse_override
-from svg_control.core.transition import Transition
-from svg_control.trainer import RunSettings, build_agent
+from svg_control.trainer import RunSettings, build_agent, learn_step
 
 
 def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0,
@@ -34,13 +33,9 @@ def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0,
     for i in range(warmup + steps):
         if i == warmup:
             cpu0, wall0 = time.process_time(), time.perf_counter()
-        action, log_prob = agent.act(obs)
-        result = task.step(action)
-        agent.observe(Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated,
-                                 log_prob, agent.policy_version))
-        for _ in range(agent.config.updates_per_step):
-            agent.update()
-        obs = task.reset() if result.terminated or result.truncated else result.obs
+        obs, ended = learn_step(agent, task, obs)
+        if ended:
+            obs = task.reset()
     return steps / (time.process_time() - cpu0), steps / (time.perf_counter() - wall0)
 
 

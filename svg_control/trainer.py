@@ -77,6 +77,21 @@ def evaluate_policy(policy: GaussianPolicy, task: Task, episodes: int, seed_base
     return evaluate_returns(lambda obs: policy.act(obs, deterministic, generator)[0], task, episodes, seed_base)
 
 
+def learn_step(agent: SVGAgent, task: Task, obs: np.ndarray) -> tuple[np.ndarray, bool]:
+    """One environment step of online learning: act, step, observe, then ``updates_per_step`` updates.
+
+    Returns (next observation, episode ended); the caller resets the task (with its own seed policy).
+    Shared by the trainer and the throughput benchmarks, so they time exactly what training does.
+    """
+    action, log_prob = agent.act(obs)
+    result = task.step(action)
+    agent.observe(Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated,
+                             log_prob, agent.policy_version))
+    for _ in range(agent.config.updates_per_step):
+        agent.update()
+    return result.obs, result.terminated or result.truncated
+
+
 def build_agent(settings: RunSettings) -> tuple[SVGAgent, Task, Task]:
     torch.manual_seed(settings.seed)
     task = make_task(settings.task, **settings.task_overrides)
@@ -153,16 +168,9 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     if agent.env_steps == 0:
         log_eval()
     while agent.env_steps < settings.steps:
-        action, log_prob = agent.act(obs)
-        result = task.step(action)
-        agent.observe(Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated,
-                                 log_prob, agent.policy_version))
-        for _ in range(agent.config.updates_per_step):
-            agent.update()
-        if result.terminated or result.truncated:
+        obs, ended = learn_step(agent, task, obs)
+        if ended:
             obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
-        else:
-            obs = result.obs
         bar.update(1)
         if agent.env_steps % settings.eval_every == 0 or agent.env_steps == settings.steps:
             log_eval()

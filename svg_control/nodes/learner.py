@@ -47,7 +47,7 @@ from ..core.serialization import policy_to_bytes
 from ..core.transition import Transition
 from . import messages, qos
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
-from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
+from .params import Param, ParameterError, agent_config, declare_all, one_of, topic_name, torch_device
 from .runtime import run_node
 from .task_io import make_task, task_names
 
@@ -91,7 +91,7 @@ def topic_list(value: str) -> str | None:
     """Check for ``transition_topics``: one or more topic names, relative or absolute, comma-separated."""
     topics = [t.strip() for t in value.split(",")]
     for t in topics:
-        reason = relative_topic(t[1:] if t.startswith("/") else t)
+        reason = topic_name(t)
         if reason:
             return reason
     return None if len(set(topics)) == len(topics) else f"{value!r} names a topic twice"
