@@ -57,11 +57,8 @@ class SVGAgent:
         self.rng = np.random.default_rng(seed)
         self.generator = torch.Generator().manual_seed(seed)
         c = config
-        self.obs_norm = RunningNorm(spec.obs_dim)
-        self.policy = GaussianPolicy(
-            spec.obs_dim, spec.act_dim, spec.action_low, spec.action_high, c.policy_hidden,
-            sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
-            state_dependent_sigma=c.state_dependent_sigma, activation=c.activation, obs_norm=self.obs_norm)
+        self.policy = build_policy(spec, c)
+        self.obs_norm = self.policy.obs_norm
         self.model = DynamicsModel(
             spec.obs_dim, spec.act_dim, c.model_hidden, per_dimension=c.model_per_dimension, noise=c.model_noise,
             activation=c.activation, obs_norm=self.obs_norm, action_center=self.policy.action_center,
@@ -284,6 +281,17 @@ class SVGAgent:
             self.policy_version += 1
         return {"policy_objective": float(objective.detach()),
                 "sigma_mean": float((sigma / self.policy.action_scale).mean())}
+
+
+def build_policy(spec: TaskSpec, config: AgentConfig) -> GaussianPolicy:
+    """The policy for ``spec`` with ``config``'s architecture: one construction for the learner and the
+    controller, so their weights always fit each other (and the networks are blind to the same dims)."""
+    c = config
+    return GaussianPolicy(
+        spec.obs_dim, spec.act_dim, spec.action_low, spec.action_high, c.policy_hidden,
+        sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
+        state_dependent_sigma=c.state_dependent_sigma, activation=c.activation,
+        obs_norm=RunningNorm(spec.obs_dim, hidden_dims=spec.reward_only_dims))
 
 
 def _adam(params, lr: float) -> torch.optim.Optimizer:

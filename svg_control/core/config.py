@@ -131,13 +131,13 @@ def algo_defaults(algo: str) -> dict[str, Any]:
 
 
 def task_defaults(task: str | None, algo: str) -> dict[str, Any]:
-    """Per-task hyperparameters (``svg_control/algo_configs/tasks/<task>.yaml``): its ``all`` mapping, then
-    the mapping under the algorithm's name. Both drivers (trainer and nodes) apply it, so a task is
-    configured in one place; a task without a file uses the algorithm's defaults.
+    """Per-task hyperparameters (``svg_control/algo_configs/tasks/<task>.yaml``, ':' spelled '_'): its
+    ``all`` mapping, then the mapping under the algorithm's name. Both drivers (trainer and nodes) apply
+    it, so a task is configured in one place; a task without a file uses the algorithm's defaults.
     """
     if not task:
         return {}
-    path = ALGO_CONFIG_DIR / "tasks" / f"{task}.yaml"
+    path = ALGO_CONFIG_DIR / "tasks" / f"{task.replace(':', '_')}.yaml"  # gym:Hopper-v5 -> gym_Hopper-v5.yaml
     if not path.exists():
         return {}
     data = yaml.safe_load(path.read_text()) or {}

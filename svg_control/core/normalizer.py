@@ -11,13 +11,26 @@ from torch import nn
 
 
 class RunningNorm(nn.Module):
-    """Per-dimension running mean and std (parallel Welford), frozen or updating."""
+    """Per-dimension running mean and std (parallel Welford), frozen or updating.
 
-    def __init__(self, dim: int, eps: float = 1e-6, min_std: float = 1e-3) -> None:
+    ``hidden_dims`` are dimensions the networks must not see (their normalised value is always 0): a
+    root position that only the reward reads grows without bound as a runner runs, and a policy or
+    critic fed it would meet inputs it never saw. Their statistics are still kept. The mask is derived
+    from the task (``TaskSpec.reward_only_dims``) wherever a network is built, so it is not stored in
+    weights or checkpoints.
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-6, min_std: float = 1e-3, hidden_dims: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.dim = dim
         self.eps = eps
         self.min_std = min_std
+        if any(not 0 <= i < dim for i in hidden_dims):
+            raise ValueError(f"hidden_dims {hidden_dims} out of range for dimension {dim}")
+        visible = torch.ones(dim)
+        visible[list(hidden_dims)] = 0.0
+        self.masked = bool(hidden_dims)
+        self.register_buffer("visible", visible, persistent=False)
         self.register_buffer("count", torch.zeros((), dtype=torch.float64))
         self.register_buffer("mean64", torch.zeros(dim, dtype=torch.float64))
         self.register_buffer("m2", torch.zeros(dim, dtype=torch.float64))
@@ -69,7 +82,8 @@ class RunningNorm(nn.Module):
         self.std.numpy()[...] = np.maximum(np.sqrt(m2 / max(total - 1.0, 1.0)), self.min_std)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / (self.std + self.eps)
+        z = (x - self.mean) / (self.std + self.eps)
+        return z * self.visible if self.masked else z
 
     def denormalize(self, z: torch.Tensor) -> torch.Tensor:
         return z * (self.std + self.eps) + self.mean

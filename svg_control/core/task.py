@@ -31,12 +31,19 @@ class TaskSpec:
     actuator_noise: float = 0.0  # torque-noise std as a fraction of each actuator's max |strength|
     description: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    #: observation dimensions only the reward reads; the networks never see them (e.g. a runner's root x,
+    #: which its forward-progress reward needs and which grows without bound)
+    reward_only_dims: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.obs_dim <= 0 or self.act_dim <= 0:
             raise ValueError(f"task {self.name!r}: obs_dim and act_dim must be positive")
         if len(self.action_low) != self.act_dim or len(self.action_high) != self.act_dim:
             raise ValueError(f"task {self.name!r}: action bounds must have act_dim={self.act_dim} entries")
+        if any(not 0 <= i < self.obs_dim for i in self.reward_only_dims) or \
+                len(set(self.reward_only_dims)) != len(self.reward_only_dims):
+            raise ValueError(f"task {self.name!r}: reward_only_dims {self.reward_only_dims} must be distinct "
+                             f"indices below obs_dim={self.obs_dim}")
         if self.obs_labels and len(self.obs_labels) != self.obs_dim:
             raise ValueError(f"task {self.name!r}: {len(self.obs_labels)} obs labels for obs_dim={self.obs_dim}")
 

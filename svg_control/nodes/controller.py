@@ -35,6 +35,7 @@ from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
 
+from ..core.agent import build_policy
 from ..core.policy import GaussianPolicy
 from ..core.serialization import WeightsError, load_policy_bytes
 from ..core.transition import wire_length
@@ -86,10 +87,7 @@ class ControllerNode(Node):
         self.device = torch.device(self.p["device"])
 
         def build() -> GaussianPolicy:
-            return GaussianPolicy(spec.obs_dim, spec.act_dim, spec.action_low, spec.action_high, config.policy_hidden,
-                                  sigma_init=config.sigma_init, sigma_min=config.sigma_min,
-                                  sigma_max=config.sigma_max, state_dependent_sigma=config.state_dependent_sigma,
-                                  activation=config.activation).to(self.device).eval()
+            return build_policy(spec, config).to(self.device).eval()
 
         torch.manual_seed(self.p["seed"])
         self.use_numpy = self.p["numpy_policy"] and self.device.type == "cpu"

@@ -34,7 +34,7 @@ class NumpyPolicy:
 
         self.act_dim = policy.act_dim
         self.mean = arr(policy.obs_norm.mean)
-        self.inv_std = 1.0 / (arr(policy.obs_norm.std) + policy.obs_norm.eps)
+        self.inv_std = arr(policy.obs_norm.visible) / (arr(policy.obs_norm.std) + policy.obs_norm.eps)
         self.layers: list[tuple[np.ndarray, np.ndarray]] = []
         self.activations = []
         for module in policy.net:

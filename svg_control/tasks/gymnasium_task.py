@@ -10,6 +10,8 @@ position is kept in the observation (``exclude_current_positions_from_observatio
 dimension, first). Their reward is the x displacement over the step divided by dt, which cannot be
 computed from the default observation (it holds only the end-of-step velocity). Results on these tasks
 are therefore on an 18-d (HalfCheetah) and 12-d (Hopper) observation; everything else is Gymnasium's.
+The networks never see that x (``TaskSpec.reward_only_dims``): it grows without bound as the robot runs,
+and a policy or critic fed it meets inputs it never saw, in the very states that are the best so far.
 
 These tasks are for the headless trainer and the paper scripts; they have no launch files.
 """
@@ -91,6 +93,8 @@ class GymnasiumTask(Task):
             action_low=tuple(float(x) for x in box.low), action_high=tuple(float(x) for x in box.high),
             dt=float(self.env.dt), horizon=int(horizon or limit), obs_labels=tuple(f"obs_{i}" for i in range(n_obs)),
             description=f"Gymnasium {env_id} (reward re-implemented in torch)",
+            # the kept root x is for the reward only: it grows without bound as the robot moves forward
+            reward_only_dims=(0,) if kwargs.get("exclude_current_positions_from_observation") is False else (),
         )
         self._reward = make_reward(self.env)
         self._seed = seed
