@@ -6,7 +6,9 @@ deterministic=True)``) on a separate task instance reset with seeds 1_000_000 + 
 env step (``train_freq=1, gradient_steps=1``); one process, ``torch.set_num_threads(threads)``. Writes
 ``DIR/metrics.jsonl`` (step, wall_s, eval_return_mean, eval_return_std) and ``DIR/config.yaml``
 (algo, task, ...) so ``svg_control.plotting.plot_runs`` overlays them on our runs. ``wall_s`` includes
-the evaluation time, exactly like the trainer's, so env steps / wall_s compare like for like.
+the evaluation time, exactly like the trainer's, so env steps / wall_s compare like for like. Peers see
+the observation our networks see: a task's ``reward_only_dims`` (the root x of Gymnasium's HalfCheetah and
+Hopper, kept for our torch reward) are left out, as in Gymnasium's default observation.
 
 SB3 defaults are kept (SAC: 256x256 ReLU nets, lr 3e-4, batch 256, auto entropy, learning_starts 100;
 TD3: 400x300, action noise none by default -> we add N(0, 0.1) Gaussian action noise as SB3's docs do).
@@ -30,8 +32,30 @@ from svg_control.trainer import EVAL_SEED_BASE, evaluate_returns  # the trainer'
 
 def evaluate(model: Any, task: Any, episodes: int, seed_base: int = EVAL_SEED_BASE) -> list[float]:
     """The trainer's protocol (same seeds, deterministic action) for an SB3 model."""
-    return evaluate_returns(lambda obs: model.predict(np.asarray(obs, dtype=np.float64), deterministic=True)[0],
-                            task, episodes, seed_base)
+    keep = network_dims(task.spec)
+    return evaluate_returns(
+        lambda obs: model.predict(np.asarray(obs, dtype=np.float64)[keep], deterministic=True)[0],
+        task, episodes, seed_base)
+
+
+def network_dims(spec: Any) -> np.ndarray:
+    """The observation dimensions a peer's networks get: all but ``reward_only_dims``, as for ours (a
+    runner's root x, kept in our observation for the reward, is hidden from every network)."""
+    return np.array([i for i in range(spec.obs_dim) if i not in spec.reward_only_dims], dtype=np.int64)
+
+
+def peer_env(task: str, **overrides: Any) -> Any:
+    """The task as a Gymnasium env whose observation leaves out the reward-only dimensions."""
+    import gymnasium
+
+    from svg_control.tasks.gym_env import SvgTaskEnv
+
+    env = SvgTaskEnv(task, **overrides)
+    keep = network_dims(env.task.spec)
+    if len(keep) == env.task.spec.obs_dim:
+        return env
+    space = gymnasium.spaces.Box(-np.inf, np.inf, shape=(len(keep),), dtype=np.float64)
+    return gymnasium.wrappers.TransformObservation(env, lambda obs: obs[keep], space)
 
 
 def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_every: int = 1000,
@@ -40,14 +64,13 @@ def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.noise import NormalActionNoise
 
-    from svg_control.tasks.gym_env import SvgTaskEnv
     from svg_control.tasks.registry import make_task
 
     torch.set_num_threads(threads)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     task_overrides = dict(task_overrides or {})
-    env = SvgTaskEnv(task, **task_overrides)
+    env = peer_env(task, **task_overrides)
     eval_task = make_task(task, **task_overrides)
     if algo == "sac":
         model = SAC("MlpPolicy", env, seed=seed, train_freq=1, gradient_steps=1, verbose=0, device="cpu")

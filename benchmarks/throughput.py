@@ -45,9 +45,9 @@ def sac_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0) -> t
         from stable_baselines3 import SAC
     except ImportError:
         return None
-    from svg_control.tasks.gym_env import SvgTaskEnv
+    from peers import peer_env  # benchmarks/: the peers' observation (reward-only dims left out)
 
-    model = SAC("MlpPolicy", SvgTaskEnv(task_name), seed=seed, train_freq=1, gradient_steps=1, verbose=0,
+    model = SAC("MlpPolicy", peer_env(task_name), seed=seed, train_freq=1, gradient_steps=1, verbose=0,
                 device="cpu")
     model.learn(total_timesteps=warmup)
     cpu0, wall0 = time.process_time(), time.perf_counter()
