@@ -10,7 +10,7 @@ re-implemented in torch for SVG; HalfCheetah and Hopper keep the root x in the o
 Published tables: 1e6 steps. Ours: default 10000 steps, 3 seeds; far too short for HalfCheetah/Hopper
 to mean more than "which learns first".
 
-    nice -n 10 python benchmarks/paper/gymnasium_envs.py [--envs InvertedPendulum-v5] [--budget 10000]
+    nice -n 10 python benchmarks/paper/gymnasium_envs.py [--envs InvertedPendulum-v5] [--budget 10000] [--td3]
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ ENVS = ("InvertedPendulum-v5", "HalfCheetah-v5", "Hopper-v5")
 def extra(p) -> None:
     p.add_argument("--envs", default=",".join(ENVS))
     p.add_argument("--no-sac", action="store_true", help="ours only")
+    p.add_argument("--td3", action="store_true", help="also SB3 TD3")
 
 
 def cells(args) -> list[Cell]:
@@ -34,6 +35,8 @@ def cells(args) -> list[Cell]:
         out.append(Cell(f"{env}-svg1-er", f"gym:{env}", "svg1-er"))
         if not args.no_sac:
             out.append(Cell(f"{env}-sac", f"gym:{env}", "peer:sac"))
+        if args.td3:
+            out.append(Cell(f"{env}-td3", f"gym:{env}", "peer:td3"))
     return out
 
 
