@@ -304,7 +304,7 @@ def test_config_of_another_algorithm_is_refused():
     ("policy_lr", -1e-3), ("critic_lr", 0.0), ("model_lr", -1.0), ("gamma", 2.0), ("gamma", -0.1),
     ("polyak", 0.0), ("polyak", 1.5), ("batch_size", 0), ("replay_capacity", -5), ("min_replay", 0),
     ("iw_truncation", 0.0), ("grad_clip", -1.0), ("policy_hidden", [64, 0]), ("model_noise", "laplace"),
-    ("svgk_horizon", 0),
+    ("svgk_horizon", 0), ("recent_fraction", 1.5), ("recent_fraction", -0.1), ("recent_window", 0),
 ])
 def test_bad_hyperparameter_is_refused_naming_it(key, value):
     with pytest.raises(ValueError, match=key):

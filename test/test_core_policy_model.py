@@ -261,6 +261,22 @@ def test_replay_ring_respects_capacity_and_overwrites_oldest():
     torch.testing.assert_close(batch["next_obs"][:, 0], batch["obs"][:, 0] + 1)  # rows stay consistent
 
 
+@pytest.mark.parametrize("capacity", [100, 7])  # not wrapped, and wrapped
+def test_replay_recent_fraction_draws_that_share_from_the_newest_window(capacity):
+    buf = ReplayBuffer(2, 1, capacity)
+    for i in range(40):
+        buf.add(tr(i), 0)
+    newest = set(range(40 - min(5, capacity), 40))
+    only_recent = buf.sample(300, np.random.default_rng(0), recent_fraction=1.0, recent_window=5)
+    assert set(only_recent["obs"][:, 0].tolist()) == newest
+    torch.testing.assert_close(only_recent["next_obs"][:, 0], only_recent["obs"][:, 0] + 1)
+    mixed = buf.sample(400, np.random.default_rng(1), recent_fraction=0.25, recent_window=5)["obs"][:, 0].tolist()
+    assert set(mixed[-100:]) <= newest and len(set(mixed[:300])) == min(40, capacity)
+    # no recent share: the very indices of the plain uniform draw (default runs are unchanged)
+    torch.testing.assert_close(buf.sample(64, np.random.default_rng(2), recent_fraction=0.0, recent_window=5),
+                               buf.sample(64, np.random.default_rng(2)))
+
+
 def test_replay_rejects_bad_capacity_and_empty_sample():
     with pytest.raises(ValueError):
         ReplayBuffer(2, 1, 0)

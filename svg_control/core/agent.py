@@ -143,7 +143,7 @@ class SVGAgent:
             return {}
         c = self.config
         losses: dict[str, float] = {}
-        batch = self.replay.sample(c.batch_size, self.rng, self.device, self.dtype)
+        batch = self.replay.sample(c.batch_size, self.rng, self.device, self.dtype, c.recent_fraction, c.recent_window)
         # Model and critic learn from the whole replay (the model is off-policy by nature; V is corrected
         # with truncated importance weights). On-policy estimators (svg1, ac) take their policy step on
         # the most recent transitions only, with w = 1: a V fitted to 32 correlated recent transitions

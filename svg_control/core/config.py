@@ -32,6 +32,9 @@ class AgentConfig:
     model_lr: float = 1e-3
     batch_size: int = 64
     replay_capacity: int = 100_000
+    #: share of each minibatch drawn from the newest ``recent_window`` transitions (0 = uniform replay)
+    recent_fraction: float = 0.0
+    recent_window: int = 5000
     #: learning starts once this many transitions (collected by the untrained policy itself) are stored
     min_replay: int = 64
     updates_per_step: int = 1
@@ -67,11 +70,13 @@ class AgentConfig:
             if any(v <= 0 for v in value):
                 raise ValueError(f"{name} must be positive layer widths, got {value}")
         positive = ("policy_lr", "critic_lr", "model_lr", "batch_size", "replay_capacity", "updates_per_step",
-                    "iw_truncation", "grad_clip", "onpolicy_window", "svgk_horizon", "planner_horizon",
+                    "iw_truncation", "grad_clip", "onpolicy_window", "recent_window", "svgk_horizon", "planner_horizon",
                     "planner_rollouts", "svg0_samples")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0.0 <= self.recent_fraction <= 1.0:
+            raise ValueError(f"recent_fraction must be in [0, 1], got {self.recent_fraction}")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
         if not 0.0 < self.polyak <= 1.0:
