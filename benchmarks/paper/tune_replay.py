@@ -19,11 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Cell, main_for  # noqa: E402
 
 RECENT = {"recent_fraction": 0.5, "recent_window": 5000}
+# relative to the task's own file: "default" is whatever algo_configs/tasks/<task>.yaml says (the
+# HalfCheetah-v5 file sets batch 256 since this probe, so its runs are labelled batch64 / batch256)
 VARIANTS = {
     "default": {},
     "floor0.2": {"sigma_min": 0.2, "sigma_init": 0.3},
     "floor0.1": {"sigma_min": 0.1, "sigma_init": 0.3},
-    "recent": RECENT,
+    "batch64": {"batch_size": 64},
     "batch256": {"batch_size": 256},
     "batch256-recent": {"batch_size": 256, **RECENT},
     "batch256-policylr1e-4": {"batch_size": 256, "policy_lr": 1e-4},
