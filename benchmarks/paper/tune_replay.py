@@ -7,8 +7,11 @@ used 256) and batches drawn partly from the newest experience (``recent_fraction
 a lower floor trades exploration for on-policy weights. Tuned on seed 0, winners re-run on fresh seeds
 (``--first-seed 1``) against the default on the same seeds.
 
-    nice -n 10 python benchmarks/paper/tune_replay.py --task monoped --seeds 1 [--only LABELS] [--budget 30000]
-    nice -n 10 python benchmarks/paper/tune_replay.py --task gym:HalfCheetah-v5 --seeds 1 --budget 20000
+    nice -n 10 python benchmarks/paper/tune_replay.py --seeds 1 --only monoped-batch256,monoped-floor0.2   # 30000 steps
+    nice -n 10 python benchmarks/paper/tune_replay.py --seeds 1 --budget 20000 --only gym_HalfCheetah-v5-batch64
+    nice -n 10 python benchmarks/paper/tune_replay.py --seeds 3 --report-only     # tables, one plot per task
+
+Labels are ``<task>-<variant>`` with ':' spelled '_' (``gym_Hopper-v5-batch256``).
 """
 from __future__ import annotations
 
@@ -32,14 +35,13 @@ VARIANTS = {
 }
 
 
-def extra(p) -> None:
-    p.add_argument("--task", default="monoped")
+TASKS = ("monoped", "gym:HalfCheetah-v5", "gym:Hopper-v5")
 
 
 def cells(args) -> list[Cell]:
-    prefix = args.task.replace(":", "_")
-    return [Cell(f"{prefix}-{label}", args.task, "svg1-er", overrides) for label, overrides in VARIANTS.items()]
+    return [Cell(f"{task.replace(':', '_')}-{label}", task, "svg1-er", overrides)
+            for task in TASKS for label, overrides in VARIANTS.items()]
 
 
 if __name__ == "__main__":
-    main_for("tune_replay", cells, __doc__, budget=30000, eval_every=2500, extra_args=extra)
+    main_for("tune_replay", cells, __doc__, budget=30000, eval_every=2500)
