@@ -39,7 +39,7 @@ def episode(act, task, seed: int) -> tuple[float, bool]:
     return total, bool(tail[:, 0].mean() > 0.9 and tail[:, 1].mean() < 0.15)
 
 
-def policies(run_root: Path) -> dict[str, list]:
+def policies(run_root: Path, labels: set[str] | None = None) -> dict[str, list]:
     import torch  # noqa: PLC0415
 
     from svg_control.trainer import load_trained_policy  # noqa: PLC0415
@@ -47,6 +47,8 @@ def policies(run_root: Path) -> dict[str, list]:
     out: dict[str, list] = {}
     for d in sorted(run_root.glob("*-s*")):
         label = d.name.rsplit("-s", 1)[0]
+        if labels and label not in labels:
+            continue
         if (d / "policy.safetensors").exists():
             pol, _ = load_trained_policy(d)
 
@@ -73,6 +75,7 @@ def main() -> None:
     p.add_argument("--horizons", default="200,1000")
     p.add_argument("--noises", default="0,0.05,0.1,0.15,0.2,0.25")
     p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--labels", default=None, help="comma-separated run labels to evaluate (default: every run)")
     p.add_argument("--quick", action="store_true", help="2 episodes, horizon 200, two noise levels")
     p.add_argument("--no-plot", action="store_true")
     a = p.parse_args()
@@ -85,7 +88,7 @@ def main() -> None:
         a.horizons, a.noises, a.episodes = "200", "0,0.25", 2
     horizons = [int(h) for h in a.horizons.split(",")]
     noises = [float(n) for n in a.noises.split(",")]
-    pols = policies(Path(a.runs))
+    pols = policies(Path(a.runs), set(a.labels.split(",")) if a.labels else None)
     if not pols:
         sys.exit(f"no finished runs under {a.runs}: run monoped_vs_sac.py first")
     results = []
