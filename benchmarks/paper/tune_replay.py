@@ -32,6 +32,8 @@ VARIANTS = {
     "batch256": {"batch_size": 256},
     "batch256-recent": {"batch_size": 256, **RECENT},
     "batch256-policylr1e-4": {"batch_size": 256, "policy_lr": 1e-4},
+    # CALIBRATION.md: one 256-unit model network was as accurate as per-dimension ones and 3x faster
+    "batch256-singlemodel256": {"batch_size": 256, "model_per_dimension": False, "model_hidden": [256, 256]},
 }
 
 
