@@ -358,17 +358,21 @@ def test_estop_latches_safe_action(loop):
 
 def test_policy_nan_never_leaves_the_controller(loop):
     ros, probe, ctrl, step, commands, transitions, weights, ns = loop
-    overflow = controller_policy()  # finite weights (accepted) whose products overflow to +-Inf -> NaN
+    # Finite weights and statistics (accepted) under which the policy computes NaN. The normalised input
+    # must itself be +-Inf: where matmul uses fused multiply-add, two finite products never become
+    # Inf - Inf (3e38 * 5 - 3e38 * 5 gave +Inf, not NaN, on one of our machines).
+    overflow = controller_policy()
     with torch.no_grad():
+        overflow.obs_norm.std.fill_(-overflow.obs_norm.eps)  # std + eps == 0: every observation normalises to +-Inf
         first = next(m for m in overflow.net if isinstance(m, torch.nn.Linear))
-        first.weight.fill_(3e38)
+        first.weight.fill_(1.0)
     weights.publish(UInt8MultiArray(data=policy_to_bytes(overflow, 2)))
     assert ros.spin_until(lambda: ctrl.version == 2)
     assert ctrl.fast is None, "the numpy mirror disagrees with torch here and must not be used"
-    ok = step([0.1, 0.1], 3)  # 3e38 * 0.1 does not overflow: a normal (finite) command
+    ok = step([0.1, 0.1], 3)  # +Inf + Inf = +Inf, tanh(+Inf) = 1: a normal (finite) command
     assert np.all(np.isfinite(ok))
     n_tr = ctrl.transitions
-    out = step([5.0, -5.0], 5)  # inf + (-inf) = NaN in the first layer
+    out = step([5.0, -5.0], 5)  # +Inf + (-Inf) = NaN in the first layer
     assert np.all(out == SPEC.safe_action)
     assert ctrl.nonfinite_actions == 5
     assert ros.spin_until(lambda: probe.diag(f"/{ns}/controller", "nonfinite_actions") == 5, 5.0)
