@@ -26,3 +26,22 @@ def test_every_task_file_is_valid_for_every_algorithm(task):
     for algo in ALGORITHMS:
         build_config(algo, task=task)  # raises on an unknown key or a bad value
         assert isinstance(task_defaults(task, algo), dict)
+
+
+def test_a_task_file_inherits_its_base_and_overrides_it():
+    cheetah = build_config("svg1-er", task="half_cheetah")
+    gym_cheetah = build_config("svg1-er", task="gym:HalfCheetah-v5")
+    assert gym_cheetah.batch_size == 256 and cheetah.batch_size == 64
+    assert (gym_cheetah.policy_hidden, gym_cheetah.sigma_min) == (cheetah.policy_hidden, cheetah.sigma_min)
+    assert task_defaults("half_cheetah_springs", "dpg") == task_defaults("half_cheetah", "dpg")
+
+
+def test_a_base_cycle_is_refused_naming_it(tmp_path, monkeypatch):
+    import svg_control.core.config as config
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "a.yaml").write_text("base: b\n")
+    (tmp_path / "tasks" / "b.yaml").write_text("base: a\n")
+    monkeypatch.setattr(config, "ALGO_CONFIG_DIR", tmp_path)
+    with pytest.raises(ValueError, match="a -> b -> a"):
+        task_defaults("a", "svg1-er")

@@ -136,19 +136,28 @@ def algo_defaults(algo: str) -> dict[str, Any]:
 
 
 def task_defaults(task: str | None, algo: str) -> dict[str, Any]:
-    """Per-task hyperparameters (``svg_control/algo_configs/tasks/<task>.yaml``, ':' spelled '_'): its
-    ``all`` mapping, then the mapping under the algorithm's name. Both drivers (trainer and nodes) apply
-    it, so a task is configured in one place; a task without a file uses the algorithm's defaults.
+    """Per-task hyperparameters (``svg_control/algo_configs/tasks/<task>.yaml``, ':' spelled '_'): the
+    settings of the task named by its ``base`` key (if any), then its ``all`` mapping, then the mapping under
+    the algorithm's name. Both drivers (trainer and nodes) apply it, so a task is configured in one place
+    (a robot that runs as several tasks names one ``base`` instead of repeating it); a task without a
+    file uses the algorithm's defaults.
     """
+    return _task_layers(task, algo, ())
+
+
+def _task_layers(task: str | None, algo: str, seen: tuple[str, ...]) -> dict[str, Any]:
     if not task:
         return {}
+    if task in seen:
+        raise ValueError(f"per-task hyperparameter files form a base cycle: {' -> '.join((*seen, task))}")
     path = ALGO_CONFIG_DIR / "tasks" / f"{task.replace(':', '_')}.yaml"  # gym:Hopper-v5 -> gym_Hopper-v5.yaml
     if not path.exists():
         return {}
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping with 'all' and/or per-algorithm sections")
-    return {**(data.get("all") or {}), **(data.get(algo) or {})}
+        raise ValueError(f"{path}: expected a mapping with 'base', 'all' and/or per-algorithm sections")
+    base = _task_layers(data.get("base"), algo, (*seen, task))
+    return {**base, **(data.get("all") or {}), **(data.get(algo) or {})}
 
 
 def parse_override(text: str) -> tuple[str, Any]:
