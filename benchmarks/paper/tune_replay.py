@@ -34,6 +34,11 @@ VARIANTS = {
     "batch256-policylr1e-4": {"batch_size": 256, "policy_lr": 1e-4},
     # CALIBRATION.md: one 256-unit model network was as accurate as per-dimension ones and 3x faster
     "batch256-singlemodel256": {"batch_size": 256, "model_per_dimension": False, "model_hidden": [256, 256]},
+    # stop 10: no importance weights at all -- the policy step with the current policy's own noise at
+    # replayed states, and/or V regressed on a one-model-step target at a fresh on-policy action
+    "fresh": {"policy_noise": "fresh"},
+    "model": {"critic_target": "model"},
+    "fresh-model": {"policy_noise": "fresh", "critic_target": "model"},
 }
 
 

@@ -153,7 +153,7 @@ class SVGAgent:
         weights, first_step = self._weights(batch, keep_graph=policy_steps and c.algo == "svg1-er") \
             if c.algo in V_ALGOS else (None, None)
         if self.critic is not None:
-            losses.update(self._update_critic(batch, weights))
+            losses.update(self._update_critic(batch, weights, first_step))
         if policy_steps:
             if c.algo in ONPOLICY_ALGOS:
                 batch, weights = self.replay.recent(c.onpolicy_window, self.device, self.dtype), None
@@ -209,25 +209,18 @@ class SVGAgent:
         weights = est.importance_weights_from(mu, sigma, batch["action"], batch["log_prob"], self.config.iw_truncation)
         return weights, ((mu, sigma) if keep_graph else None)
 
-    def _update_critic(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None) -> dict[str, float]:
+    def _update_critic(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None,
+                       first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
         c = self.config
-        alive = 1.0 - batch["terminated"]
-        assert self.critic is not None and self.critic_target is not None
-        with torch.no_grad():
-            if c.algo in Q_ALGOS:
-                mu, sigma = self.policy(batch["next_obs"])
-                if c.algo == "svg0":
-                    mu = mu + sigma * torch.randn(mu.shape, generator=self.generator, dtype=mu.dtype).to(mu.device)
-                next_value = self.critic_target(batch["next_obs"], self.policy.clamp_action(mu))
-            else:
-                next_value = self.critic_target(batch["next_obs"])
-            target = batch["reward"] + c.gamma * alive * next_value
+        assert self.critic is not None
+        target = self._critic_target(batch, first_step)
         if c.algo in Q_ALGOS:
             pred = self.critic(batch["obs"], self.policy.clamp_action(batch["action"]))
         else:
             pred = self.critic(batch["obs"])
         sq_err = (pred - target) ** 2
-        loss = (weights * sq_err).mean() if weights is not None else sq_err.mean()
+        model_target = c.algo == "svg1-er" and c.critic_target == "model"
+        loss = (weights * sq_err).mean() if weights is not None and not model_target else sq_err.mean()
         if self._apply("critic", loss):
             polyak_update(self.critic_target, self.critic, c.polyak)
         out = {"critic_loss": float(loss.detach())}
@@ -235,9 +228,37 @@ class SVGAgent:
             out["iw_mean"] = float(weights.mean())
         return out
 
+    @torch.no_grad()
+    def _critic_target(self, batch: dict[str, torch.Tensor],
+                       first_step: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+        """The regression target of the critic: r + gamma * (target critic at the next state), alive only."""
+        c = self.config
+        assert self.critic_target is not None
+        alive = 1.0 - batch["terminated"]
+        if c.algo == "svg1-er" and c.critic_target == "model":
+            reward, s_next = est.fresh_action_step(self.policy, self.model, self.reward_fn, batch,
+                                                   self._fresh_eta(batch), first_step)
+            return reward + c.gamma * alive * self.critic_target(s_next)
+        if c.algo in Q_ALGOS:
+            mu, sigma = self.policy(batch["next_obs"])
+            if c.algo == "svg0":
+                mu = mu + sigma * torch.randn(mu.shape, generator=self.generator, dtype=mu.dtype).to(mu.device)
+            next_value = self.critic_target(batch["next_obs"], self.policy.clamp_action(mu))
+        else:
+            next_value = self.critic_target(batch["next_obs"])
+        return batch["reward"] + c.gamma * alive * next_value
+
+    def _fresh_eta(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Standard normal policy noise for every replayed state (the learner's own generator: reproducible)."""
+        shape = (batch["obs"].shape[0], self.spec.act_dim)
+        return torch.randn(shape, generator=self.generator, dtype=self.dtype).to(self.device)
+
     def _policy_objective(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None,
                           first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor | None:
         c, algo = self.config, self.config.algo
+        if algo == "svg1-er" and c.policy_noise == "fresh":
+            return est.svg1_fresh_objective(self.policy, self.model, self.reward_fn, self.critic, batch, c.gamma,
+                                            self._fresh_eta(batch), first_step)
         if algo in ("svg1-er", "svg1"):
             return est.svg1_objective(self.policy, self.model, self.reward_fn, self.critic, batch, c.gamma, weights,
                                       first_step)

@@ -54,6 +54,12 @@ class AgentConfig:
     planner_horizon: int = 50
     planner_rollouts: int = 16
     svg0_samples: int = 1
+    #: svg1-er's policy step: "inferred" (the paper: noise inferred from the stored action, importance
+    #: weighted) or "fresh" (the current policy's own noise at replayed states, unweighted)
+    policy_noise: str = "inferred"
+    #: svg1-er's critic: "td" (importance-weighted TD(0) on the recorded next state) or "model" (one model
+    #: step at a fresh on-policy action with the recorded transition's inferred noise; unweighted)
+    critic_target: str = "td"
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,6 +91,10 @@ class AgentConfig:
             raise ValueError(f"policy_warmup must be >= 0, got {self.policy_warmup}")
         if self.min_replay < 1:
             raise ValueError(f"min_replay must be >= 1, got {self.min_replay}")
+        if self.policy_noise not in ("inferred", "fresh"):
+            raise ValueError(f"policy_noise must be 'inferred' or 'fresh', got {self.policy_noise!r}")
+        if self.critic_target not in ("td", "model"):
+            raise ValueError(f"critic_target must be 'td' or 'model', got {self.critic_target!r}")
         if self.model_noise not in ("additive", "heteroscedastic"):
             raise ValueError(f"model_noise must be 'additive' or 'heteroscedastic', got {self.model_noise!r}")
 
