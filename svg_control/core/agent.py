@@ -149,6 +149,10 @@ class SVGAgent:
         # the most recent transitions only, with w = 1: a V fitted to 32 correlated recent transitions
         # alone collapsed svg1 on cart-pole.
         losses.update(self._update_model(batch))
+        if c.algo == "svg1-er" and (c.policy_noise == "fresh" or c.critic_target == "model"):
+            # the recorded transitions' model noise, once for critic target and policy step (same model)
+            batch["xi"] = self.model.infer_xi(batch["obs"], self.policy.clamp_action(batch["action"]),
+                                              batch["next_obs"])
         policy_steps = self.updates >= c.policy_warmup
         weights, first_step = self._weights(batch, keep_graph=policy_steps and c.algo == "svg1-er") \
             if c.algo in V_ALGOS else (None, None)

@@ -99,10 +99,11 @@ def fresh_action_step(policy: GaussianPolicy, model, reward_fn: RewardFn, batch:
     The model noise xi is inferred at the stored action (the real transition's noise), then re-used at the
     new action: s' = s + f(s, a_new) + sigma * xi. The action is on-policy, so no importance weight is
     needed; the price is that s' is a counterfactual from the model, not the recorded next state.
-    Differentiable in the policy (through a_new) unless called under no_grad.
+    ``batch["xi"]``, where present, is that inferred noise already computed (the learner shares it between
+    critic target and policy step). Differentiable in the policy (through a_new) unless called under no_grad.
     """
     s = batch["obs"]
-    xi = model.infer_xi(s, policy.clamp_action(batch["action"]), batch["next_obs"])
+    xi = batch["xi"] if "xi" in batch else model.infer_xi(s, policy.clamp_action(batch["action"]), batch["next_obs"])
     mu, sigma = first_step if first_step is not None else policy(s)
     a = policy.clamp_action(mu + sigma * eta)
     mean, std = model.mean_and_std(s, a)
