@@ -36,6 +36,9 @@ VARIANTS = {
     "batch256-singlemodel256": {"batch_size": 256, "model_per_dimension": False, "model_hidden": [256, 256]},
     # stop 10: no importance weights at all -- the policy step with the current policy's own noise at
     # replayed states, and/or V regressed on a one-model-step target at a fresh on-policy action
+    # the paper's estimator (the default before stop 10 made Hopper-v5 and HalfCheetah-v5 weight-free; their
+    # earlier "default" runs, and HalfCheetah's "batch256" one, are this variant now)
+    "iw": {"policy_noise": "inferred", "critic_target": "td"},
     "fresh": {"policy_noise": "fresh"},
     "model": {"critic_target": "model"},
     "fresh-model": {"policy_noise": "fresh", "critic_target": "model"},
