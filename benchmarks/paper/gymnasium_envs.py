@@ -7,6 +7,9 @@ re-implemented in torch for SVG; HalfCheetah and Hopper keep the root x in the o
 ``svg_control/tasks/gymnasium_task.py``), with the same budget, seeds and evaluation protocol
 (deterministic policy, evaluation seeds from trainer.EVAL_SEED_BASE), one update per env step.
 
+SVG(1)-ER runs each task's own settings (``svg_control/algo_configs/tasks/gym_<id>.yaml``): since stop 10
+HalfCheetah-v5 and Hopper-v5 use the weight-free estimators there (docs/RESULTS.md).
+
 Published tables: 1e6 steps. Ours: default 10000 steps, 3 seeds; far too short for HalfCheetah/Hopper
 to mean more than "which learns first".
 

@@ -7,6 +7,10 @@ used 256) and batches drawn partly from the newest experience (``recent_fraction
 a lower floor trades exploration for on-policy weights. Tuned on seed 0, winners re-run on fresh seeds
 (``--first-seed 1``) against the default on the same seeds.
 
+Stop 10 added the weight-free estimators (``fresh``: the policy step with fresh policy noise; ``model``: V
+fitted on a one-model-step target at a fresh action; ``fresh-model``: both) and ``iw``, the paper's
+estimator, now that HalfCheetah-v5's and Hopper-v5's own files select weight-free ones.
+
     nice -n 10 python benchmarks/paper/tune_replay.py --seeds 1 --only monoped-batch256,monoped-floor0.2   # 30000 steps
     nice -n 10 python benchmarks/paper/tune_replay.py --seeds 1 --budget 20000 --only gym_HalfCheetah-v5-batch64
     nice -n 10 python benchmarks/paper/tune_replay.py --seeds 3 --report-only     # tables, one plot per task
