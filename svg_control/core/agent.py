@@ -12,7 +12,8 @@ name         critic   policy gradient
 ============ ======== ============================================================
 svg-inf      none     backward recursion along each whole real episode (once/episode)
 svg1         V        SVG(1) on the most recent transitions (on-policy, w = 1)
-svg1-er      V        SVG(1) on replay, truncated importance weights
+svg1-er      V        SVG(1) on replay, truncated importance weights (or weight-free:
+                      ``policy_noise=fresh``, ``critic_target=model``)
 svgk         V        k model steps along real windows, then V; truncated IW product
 svg0         Q        E_eta[Q_a pi_theta] on replay
 dpg          Q        Q_a mu_theta on replay (deterministic; sigma not trained)
