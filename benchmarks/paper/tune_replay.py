@@ -43,8 +43,9 @@ VARIANTS = {
     # the paper's estimator (the default before stop 10 made Hopper-v5 and HalfCheetah-v5 weight-free; their
     # earlier "default" runs, and HalfCheetah's "batch256" one, are this variant now)
     "iw": {"policy_noise": "inferred", "critic_target": "td"},
-    "fresh": {"policy_noise": "fresh"},
-    "model": {"critic_target": "model"},
+    # both keys spelled out: a task file that sets one of them must not change what a label means
+    "fresh": {"policy_noise": "fresh", "critic_target": "td"},
+    "model": {"policy_noise": "inferred", "critic_target": "model"},
     "fresh-model": {"policy_noise": "fresh", "critic_target": "model"},
 }
 
