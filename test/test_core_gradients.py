@@ -134,16 +134,21 @@ def test_svg_inf_gradient_matches_analytic(float64):
     assert relative_error(svg_grad, true_grad) < 0.06, (svg_grad, true_grad)
 
 
-def test_svg1_with_exact_value_matches_analytic(float64):
-    task, policy = make_system(), linear_policy()
-    horizon = 100  # gamma^100 ~ 3e-5: the discounted infinite-horizon return to well below MC error
+def svg1_ground_truth(policy: GaussianPolicy, task: LinearGaussianTask):
+    """(exact gradient of the discounted return, exact V of the current policy): what SVG(1) must recover."""
     J, _ = analytic_return(policy, task, 300, GAMMA)
-    true_grad = flat_grad(J, policy)
     _, (P, p, c) = analytic_return(policy, task, 300, GAMMA, detach_policy=True)
 
     def exact_value(s: torch.Tensor) -> torch.Tensor:
         return -(((s @ P) * s).sum(-1) + s @ p + c)
 
+    return flat_grad(J, policy), exact_value
+
+
+def test_svg1_with_exact_value_matches_analytic(float64):
+    task, policy = make_system(), linear_policy()
+    horizon = 100  # gamma^100 ~ 3e-5: the discounted infinite-horizon return to well below MC error
+    true_grad, exact_value = svg1_ground_truth(policy, task)
     episodes = 20_000
     data = rollouts(policy, task, episodes=episodes, steps=horizon, seed=2)
     discount = (GAMMA ** torch.arange(horizon, dtype=torch.float64)).expand(episodes, horizon)
@@ -200,13 +205,7 @@ def test_svg1_fresh_noise_matches_analytic_from_off_policy_actions(float64):
     stored action came from another policy (no importance weights needed)."""
     task, policy = make_system(), linear_policy()
     horizon = 100
-    J, _ = analytic_return(policy, task, 300, GAMMA)
-    true_grad = flat_grad(J, policy)
-    _, (P, p, c) = analytic_return(policy, task, 300, GAMMA, detach_policy=True)
-
-    def exact_value(s: torch.Tensor) -> torch.Tensor:
-        return -(((s @ P) * s).sum(-1) + s @ p + c)
-
+    true_grad, exact_value = svg1_ground_truth(policy, task)
     episodes = 20_000
     data = off_policy_copy(rollouts(policy, task, episodes=episodes, steps=horizon, seed=2), task, shift=3.0)
     discount = (GAMMA ** torch.arange(horizon, dtype=torch.float64)).expand(episodes, horizon).reshape(-1, 1)
