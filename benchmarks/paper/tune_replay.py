@@ -38,12 +38,12 @@ VARIANTS = {
     "batch256-policylr1e-4": {"batch_size": 256, "policy_lr": 1e-4},
     # CALIBRATION.md: one 256-unit model network was as accurate as per-dimension ones and 3x faster
     "batch256-singlemodel256": {"batch_size": 256, "model_per_dimension": False, "model_hidden": [256, 256]},
-    # stop 10: no importance weights at all -- the policy step with the current policy's own noise at
-    # replayed states, and/or V regressed on a one-model-step target at a fresh on-policy action
-    # the paper's estimator (the default before stop 10 made Hopper-v5 and HalfCheetah-v5 weight-free; their
-    # earlier "default" runs, and HalfCheetah's "batch256" one, are this variant now)
+    # stop 10. "iw": the paper's estimator (the default before stop 10 made Hopper-v5 and HalfCheetah-v5
+    # weight-free; their earlier "default" runs, and HalfCheetah's "batch256" one, are this variant now).
+    # The others drop the importance weights: the policy step with the current policy's own noise at
+    # replayed states, and/or V regressed on a one-model-step target at a fresh on-policy action. Both keys
+    # are spelled out, so a task file that sets one of them cannot change what a label means.
     "iw": {"policy_noise": "inferred", "critic_target": "td"},
-    # both keys spelled out: a task file that sets one of them must not change what a label means
     "fresh": {"policy_noise": "fresh", "critic_target": "td"},
     "model": {"policy_noise": "inferred", "critic_target": "model"},
     "fresh-model": {"policy_noise": "fresh", "critic_target": "model"},

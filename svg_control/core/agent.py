@@ -76,6 +76,9 @@ class SVGAgent:
             self.reward_model = RewardModel(spec.obs_dim, spec.act_dim, c.reward_hidden, c.activation, self.obs_norm)
             reward_fn = self.reward_model
         self.reward_fn: RewardFn = reward_fn
+        #: svg1-er's weight-free options (the paper's estimator when both are off)
+        self.fresh_policy_noise = c.algo == "svg1-er" and c.policy_noise == "fresh"
+        self.model_critic_target = c.algo == "svg1-er" and c.critic_target == "model"
         self.to(self.device)
 
         self.optimizers: dict[str, torch.optim.Optimizer] = {
@@ -150,7 +153,7 @@ class SVGAgent:
         # the most recent transitions only, with w = 1: a V fitted to 32 correlated recent transitions
         # alone collapsed svg1 on cart-pole.
         losses.update(self._update_model(batch))
-        if c.algo == "svg1-er" and (c.policy_noise == "fresh" or c.critic_target == "model"):
+        if self.fresh_policy_noise or self.model_critic_target:
             # the recorded transitions' model noise, once for critic target and policy step (same model)
             batch["xi"] = self.model.infer_xi(batch["obs"], self.policy.clamp_action(batch["action"]),
                                               batch["next_obs"])
@@ -158,7 +161,10 @@ class SVGAgent:
         weights, first_step = self._weights(batch, keep_graph=policy_steps and c.algo == "svg1-er") \
             if c.algo in V_ALGOS else (None, None)
         if self.critic is not None:
-            losses.update(self._update_critic(batch, weights, first_step))
+            critic_weights = None if self.model_critic_target else weights  # the model target is on-policy
+            losses.update(self._update_critic(batch, critic_weights, first_step))
+        if weights is not None:
+            losses["iw_mean"] = float(weights.mean())  # reported by every V algorithm, weighted or not
         if policy_steps:
             if c.algo in ONPOLICY_ALGOS:
                 batch, weights = self.replay.recent(c.onpolicy_window, self.device, self.dtype), None
@@ -224,14 +230,10 @@ class SVGAgent:
         else:
             pred = self.critic(batch["obs"])
         sq_err = (pred - target) ** 2
-        model_target = c.algo == "svg1-er" and c.critic_target == "model"
-        loss = (weights * sq_err).mean() if weights is not None and not model_target else sq_err.mean()
+        loss = (weights * sq_err).mean() if weights is not None else sq_err.mean()
         if self._apply("critic", loss):
             polyak_update(self.critic_target, self.critic, c.polyak)
-        out = {"critic_loss": float(loss.detach())}
-        if weights is not None:
-            out["iw_mean"] = float(weights.mean())
-        return out
+        return {"critic_loss": float(loss.detach())}
 
     @torch.no_grad()
     def _critic_target(self, batch: dict[str, torch.Tensor],
@@ -240,7 +242,7 @@ class SVGAgent:
         c = self.config
         assert self.critic_target is not None
         alive = 1.0 - batch["terminated"]
-        if c.algo == "svg1-er" and c.critic_target == "model":
+        if self.model_critic_target:
             reward, s_next = est.fresh_action_step(self.policy, self.model, self.reward_fn, batch,
                                                    self._fresh_eta(batch), first_step)
             return reward + c.gamma * alive * self.critic_target(s_next)
@@ -261,7 +263,7 @@ class SVGAgent:
     def _policy_objective(self, batch: dict[str, torch.Tensor], weights: torch.Tensor | None,
                           first_step: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor | None:
         c, algo = self.config, self.config.algo
-        if algo == "svg1-er" and c.policy_noise == "fresh":
+        if self.fresh_policy_noise:
             return est.svg1_fresh_objective(self.policy, self.model, self.reward_fn, self.critic, batch, c.gamma,
                                             self._fresh_eta(batch), first_step)
         if algo in ("svg1-er", "svg1"):
