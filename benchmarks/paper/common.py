@@ -58,6 +58,9 @@ def base_parser(description: str, budget: int, eval_every: int, seeds: int = 3) 
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--report-only", action="store_true", help="train nothing: plot and summarise existing runs")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--name", default=None,
+                   help="runs/paper/<name>/ and the plots' name (default: the figure's); keeps a run of the same "
+                        "grid at another budget from mixing with the default one")
     return p
 
 
@@ -200,7 +203,7 @@ def main_for(figure: str, cells_fn, description: str, budget: int, eval_every: i
     if extra_args:
         extra_args(parser)
     args = parser.parse_args()
-    run_grid(figure, cells_fn(args), args)
+    run_grid(args.name or figure, cells_fn(args), args)
 
 
 if __name__ == "__main__":  # pragma: no cover
