@@ -27,6 +27,12 @@ RUNS = ROOT / "runs" / "paper"
 FIGURES = ROOT / "docs" / "figures"
 
 
+#: SVG(1)-ER's estimators, both keys spelled out so that a per-task file setting one cannot change what a
+#: label means: the paper's (importance-weighted) and the weight-free one of stop 10 (docs/RESULTS.md)
+PAPER_ESTIMATOR: dict[str, Any] = {"policy_noise": "inferred", "critic_target": "td"}
+WEIGHT_FREE: dict[str, Any] = {"policy_noise": "fresh", "critic_target": "model"}
+
+
 @dataclass
 class Cell:
     label: str

@@ -9,7 +9,7 @@ per cell decide whether the tasks' files should select the weight-free estimator
     nice -n 10 python benchmarks/paper/probe_fig4_weight_free.py --seeds 10 --report-only
 
 Labels: ``<task>-iw`` (the paper's estimator) and ``<task>-wf`` (``policy_noise=fresh``,
-``critic_target=model``); both keys are spelled out so a task file cannot change what a label means.
+``critic_target=model``).
 """
 from __future__ import annotations
 
@@ -17,12 +17,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from common import PAPER_ESTIMATOR, WEIGHT_FREE, Cell, main_for  # noqa: E402
 
-ESTIMATORS = {
-    "iw": {"policy_noise": "inferred", "critic_target": "td"},
-    "wf": {"policy_noise": "fresh", "critic_target": "model"},
-}
+ESTIMATORS = {"iw": PAPER_ESTIMATOR, "wf": WEIGHT_FREE}
 TASKS = ("half_cheetah", "walker")
 
 
