@@ -31,7 +31,8 @@ def test_every_task_file_is_valid_for_every_algorithm(task):
 def test_a_task_file_inherits_its_base_and_overrides_it():
     cheetah = build_config("svg1-er", task="half_cheetah")
     gym_cheetah = build_config("svg1-er", task="gym:HalfCheetah-v5")
-    assert gym_cheetah.batch_size == 256 and cheetah.batch_size == 64
+    assert (gym_cheetah.policy_noise, gym_cheetah.critic_target) == ("fresh", "model")  # its own keys
+    assert (cheetah.policy_noise, cheetah.critic_target) == ("inferred", "td")
     assert (gym_cheetah.policy_hidden, gym_cheetah.sigma_min) == (cheetah.policy_hidden, cheetah.sigma_min)
     assert task_defaults("half_cheetah_springs", "dpg") == task_defaults("half_cheetah", "dpg")
 
