@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from common import PAPER_ESTIMATOR, WEIGHT_FREE, Cell, main_for  # noqa: E402
 
 RECENT = {"recent_fraction": 0.5, "recent_window": 5000}
 # relative to the task's own file: "default" is whatever algo_configs/tasks/<task>.yaml says (the
@@ -42,14 +42,14 @@ VARIANTS = {
     # weight-free; their earlier "default" runs, and HalfCheetah's "batch256" one, are this variant now).
     # The others drop the importance weights: the policy step with the current policy's own noise at
     # replayed states, and/or V regressed on a one-model-step target at a fresh on-policy action. Both keys
-    # are spelled out, so a task file that sets one of them cannot change what a label means.
-    "iw": {"policy_noise": "inferred", "critic_target": "td"},
-    "fresh": {"policy_noise": "fresh", "critic_target": "td"},
-    "model": {"policy_noise": "inferred", "critic_target": "model"},
-    "fresh-model": {"policy_noise": "fresh", "critic_target": "model"},
+    # are spelled out in each, so a task file that sets one of them cannot change what a label means.
+    "iw": PAPER_ESTIMATOR,
+    "fresh": {**PAPER_ESTIMATOR, "policy_noise": WEIGHT_FREE["policy_noise"]},
+    "model": {**PAPER_ESTIMATOR, "critic_target": WEIGHT_FREE["critic_target"]},
+    "fresh-model": WEIGHT_FREE,
     # stop 11: HalfCheetah-v5's batch 256 was chosen for the weighted estimator and costs half the speed;
     # does the weight-free one need it?
-    "fresh-model-batch64": {"policy_noise": "fresh", "critic_target": "model", "batch_size": 64},
+    "fresh-model-batch64": {**WEIGHT_FREE, "batch_size": 64},
 }
 
 
