@@ -33,7 +33,9 @@ def run_label(run_dir: str | Path) -> str:
 
 
 def plot_runs(run_dirs: list[str | Path], out: str | Path, title: str | None = None,
-              labels: list[str] | None = None) -> Path:
+              labels: list[str] | None = None, references: dict[str, float] | None = None) -> Path:
+    """Mean curve per label with its min-max band over seeds; ``references`` are labelled horizontal lines
+    (e.g. a scripted controller), so a flat curve can be read against what the task allows."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,6 +55,8 @@ def plot_runs(run_dirs: list[str | Path], out: str | Path, title: str | None = N
         (line,) = ax.plot(grid, mean, label=f"{label} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
         if len(curves) > 1:
             ax.fill_between(grid, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
+    for i, (label, value) in enumerate((references or {}).items()):
+        ax.axhline(value, color="0.3", linestyle=("--", ":", "-.")[i % 3], linewidth=1, label=f"{label} ({value:.0f})")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("evaluation return (mean action)")
     if title:

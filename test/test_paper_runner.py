@@ -38,3 +38,19 @@ def test_a_finished_cell_is_skipped_on_resume(runner, tmp_path):
     runner("--budget", "150")  # nothing left to run: no second log line
     log = (tmp_path / "runs" / "fig-quick" / "log.jsonl").read_text().splitlines()
     assert len(log) == 1
+
+
+def test_references_are_asked_per_task_and_plotted(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(common, "FIGURES", tmp_path / "figures")
+    asked: list[str] = []
+
+    def references(task: str) -> dict[str, float]:
+        asked.append(task)
+        return {"scripted": -1.0}
+
+    monkeypatch.setattr(sys, "argv", ["figure.py", "--quick", "--budget", "100"])
+    common.main_for("fig", lambda args: [common.Cell("pm", "point_mass", "svg1-er")], "test grid",
+                    budget=200, eval_every=100, references=references)
+    assert asked == ["point_mass"]
+    assert (tmp_path / "figures" / "fig-quick.png").read_bytes()[:4] == b"\x89PNG"

@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ FIGURES = ROOT / "docs" / "figures"
 #: label means: the paper's (importance-weighted) and the weight-free one of stop 10 (docs/RESULTS.md)
 PAPER_ESTIMATOR: dict[str, Any] = {"policy_noise": "inferred", "critic_target": "td"}
 WEIGHT_FREE: dict[str, Any] = {"policy_noise": "fresh", "critic_target": "model"}
+
+
+#: task -> {label: return} drawn as horizontal lines on that task's plot (e.g. a scripted controller)
+References = Callable[[str], dict[str, float]]
 
 
 @dataclass
@@ -106,7 +111,8 @@ def run_dirs(figure: str, cells: list[Cell], seeds: list[int]) -> dict[str, list
     return {c.label: [RUNS / figure / f"{c.label}-s{s}" for s in seeds] for c in cells}
 
 
-def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace) -> dict[str, list[Path]]:
+def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace,
+             references: References | None = None) -> dict[str, list[Path]]:
     import torch  # noqa: PLC0415
 
     torch.set_num_threads(args.threads)
@@ -136,12 +142,13 @@ def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace) -> dict[s
                 with log.open("a") as f:
                     f.write(json.dumps(msg) + "\n")
     if not args.no_plot:
-        plot_figure(figure, cells, dirs)
+        plot_figure(figure, cells, dirs, references=references)
     print(summary(figure, cells, dirs, budget))
     return dirs
 
 
-def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suffix: str = "") -> list[Path]:
+def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suffix: str = "",
+                references: References | None = None) -> list[Path]:
     from svg_control.plotting import plot_runs  # noqa: PLC0415
 
     FIGURES.mkdir(parents=True, exist_ok=True)
@@ -159,7 +166,8 @@ def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suf
             continue
         name = figure if len({c.task for c in cells}) == 1 else f"{figure}_{task.replace(':', '_')}"
         out = FIGURES / f"{name}{suffix}.png"
-        plot_runs(runs, out, title=f"{figure}: {task}", labels=labels)
+        plot_runs(runs, out, title=f"{figure}: {task}", labels=labels,
+                  references=references(task) if references else None)
         outs.append(out)
     return outs
 
@@ -203,13 +211,15 @@ def summary(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], budget:
     return text
 
 
-def main_for(figure: str, cells_fn, description: str, budget: int, eval_every: int, extra_args=None) -> None:
-    """Standard entry point: parse args, build cells (cells_fn(args) -> list[Cell]), run, plot."""
+def main_for(figure: str, cells_fn, description: str, budget: int, eval_every: int, extra_args=None,
+             references: References | None = None) -> None:
+    """Standard entry point: parse args, build cells (cells_fn(args) -> list[Cell]), run, plot (with
+    ``references(task)``'s horizontal lines, if given)."""
     parser = base_parser(description, budget, eval_every)
     if extra_args:
         extra_args(parser)
     args = parser.parse_args()
-    run_grid(args.name or figure, cells_fn(args), args)
+    run_grid(args.name or figure, cells_fn(args), args, references)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Cell, main_for  # noqa: E402
 from fig2_middle_cartpole import TUNED  # noqa: E402
+from swimmer_reference import reference_returns  # noqa: E402
 
 
 def extra(p) -> None:
@@ -36,4 +37,7 @@ def cells(args) -> list[Cell]:
 
 
 if __name__ == "__main__":
-    main_for("fig3_swimmer", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra)
+    # the plots carry the scripted gait and the zero action on the same evaluation episodes: how much room
+    # the task leaves above a flat curve
+    main_for("fig3_swimmer", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra,
+             references=reference_returns)
