@@ -143,3 +143,24 @@ def test_swimmer_mjcf_matches_generator() -> None:
 def test_mujoco_tasks_are_mujoco_tasks() -> None:
     for name in MUJOCO_TASKS:
         assert isinstance(make_task(name), MujocoTask)
+
+
+@pytest.mark.parametrize("n", [3, 7])
+def test_egocentric_swimmer_sees_the_goal_from_its_head_and_earns_the_same_reward(n: int) -> None:
+    world, ego = make_task(f"swimmer{n}"), make_task(f"swimmer{n}", egocentric=True)
+    assert ego.spec.obs_dim == 2 * n + 3 == len(ego.spec.obs_labels)
+    world.reset(3), ego.reset(3)
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        act = rng.uniform(-1, 1, n - 1)
+        w, e = world.step(act), ego.step(act)
+        assert w.reward == pytest.approx(e.reward, abs=1e-12)
+    yaw = w.obs[2]
+    forward, right = np.array([-np.sin(yaw), np.cos(yaw)]), np.array([np.cos(yaw), np.sin(yaw)])
+    goal, vel = -w.obs[:2], w.obs[n + 2:n + 4]
+    np.testing.assert_allclose(e.obs[:2], [goal @ right, goal @ forward], atol=1e-12)
+    np.testing.assert_allclose(e.obs[2:n + 1], w.obs[3:n + 2])  # joint angles
+    np.testing.assert_allclose(e.obs[n + 1:n + 4], [vel @ right, vel @ forward, w.obs[n + 4]], atol=1e-12)
+    np.testing.assert_allclose(e.obs[n + 4:], w.obs[n + 5:])  # joint velocities
+    r_torch = ego.reward_torch(torch.as_tensor(e.obs[None]), torch.as_tensor(act[None]), torch.as_tensor(e.obs[None]))
+    assert float(r_torch[0]) == pytest.approx(e.reward, abs=1e-9)

@@ -10,6 +10,13 @@ wave propel the body.
 
 State (2n + 4): nose x, nose y, yaw, n-1 joint angles, then their n + 2 velocities
 (10 / 14 / 18 for n = 3 / 5 / 7). Actions: n - 1 joint torques in [-1, 1] (2 / 4 / 6).
+
+``egocentric=True`` observes in the head's frame instead (2n + 3: the goal as seen from the nose, right
+and forward; the joint angles; the nose velocity, right and forward; the yaw rate; the joint
+velocities), as dm_control's swimmer does. Why: from world coordinates and an unbounded yaw a policy must
+learn the rotation ``(x, y, yaw) -> direction of the goal`` before it can steer, and stop 12 found every
+learner failing to steer (docs/RESULTS.md, Fig. 3). The goal's distance is the same in either frame, so
+the reward (and its code) is unchanged.
 Reset: nose uniformly in a disk of radius 0.5 m around the goal, yaw uniform, joints +-0.3 rad.
 Control dt 0.02 s (10 x 2 ms), horizon 500 steps (10 s). No termination.
 
@@ -96,17 +103,20 @@ class Swimmer(MujocoTask):
     """Swim the nose to the goal at the origin; see the module docstring for the layout."""
 
     def __init__(
-        self, n_links: int = 3, *, horizon: int = 500, actuator_noise: float = 0.0, seed: int | None = None
+        self, n_links: int = 3, *, horizon: int = 500, actuator_noise: float = 0.0, seed: int | None = None,
+        egocentric: bool = False,
     ) -> None:
         self.n_links = n_links
+        self.egocentric = bool(egocentric)
         self.xml_file = f"swimmer{n_links}.xml"
         nq = n_links + 2
-        self.obs_labels = (
-            ("nose_x", "nose_y", "yaw")
-            + tuple(f"joint{i}" for i in range(1, n_links))
-            + ("nose_vx", "nose_vy", "yaw_rate")
-            + tuple(f"joint{i}_vel" for i in range(1, n_links))
-        )
+        joints = tuple(f"joint{i}" for i in range(1, n_links))
+        if self.egocentric:
+            self.obs_labels = (("goal_right", "goal_forward") + joints + ("nose_v_right", "nose_v_forward", "yaw_rate")
+                               + tuple(f"{j}_vel" for j in joints))
+        else:
+            self.obs_labels = ("nose_x", "nose_y", "yaw") + joints + ("nose_vx", "nose_vy", "yaw_rate") \
+                + tuple(f"{j}_vel" for j in joints)
         self.description = f"{n_links}-link swimmer in viscous fluid: bring the nose to the goal at the origin"
         super().__init__(
             name=f"swimmer{n_links}",
@@ -126,9 +136,17 @@ class Swimmer(MujocoTask):
         q[3:] = self.rng.uniform(-0.3, 0.3, size=self.n_links - 1)
 
     def observation(self) -> np.ndarray:
-        return np.concatenate((self.data.qpos, self.data.qvel))
+        q, v = self.data.qpos, self.data.qvel
+        if not self.egocentric:
+            return np.concatenate((q, v))
+        # head frame: right = (cos yaw, sin yaw), forward (the nose's direction) = (-sin yaw, cos yaw)
+        c, s = math.cos(q[2]), math.sin(q[2])
+        goal_x, goal_y = -q[0], -q[1]
+        return np.concatenate(((c * goal_x + s * goal_y, -s * goal_x + c * goal_y), q[3:],
+                               (c * v[0] + s * v[1], -s * v[0] + c * v[1], v[2]), v[3:]))
 
     @staticmethod
     def _reward(obs: Any, act: Any, nxt: Any, xp: ModuleType) -> Any:
+        # entries 0-1 are the nose in world coordinates or the goal in the head's frame: the same distance
         dist = (nxt[..., 0] ** 2 + nxt[..., 1] ** 2 + 0.01) ** 0.5
         return -dist - 0.01 * (act**2).sum(-1)
