@@ -164,3 +164,8 @@ def test_egocentric_swimmer_sees_the_goal_from_its_head_and_earns_the_same_rewar
     np.testing.assert_allclose(e.obs[n + 4:], w.obs[n + 5:])  # joint velocities
     r_torch = ego.reward_torch(torch.as_tensor(e.obs[None]), torch.as_tensor(act[None]), torch.as_tensor(e.obs[None]))
     assert float(r_torch[0]) == pytest.approx(e.reward, abs=1e-9)
+
+
+def test_egocentric_must_be_a_bool() -> None:
+    with pytest.raises(ValueError, match="egocentric"):
+        make_task("swimmer3", egocentric="yes please")

@@ -106,8 +106,10 @@ class Swimmer(MujocoTask):
         self, n_links: int = 3, *, horizon: int = 500, actuator_noise: float = 0.0, seed: int | None = None,
         egocentric: bool = False,
     ) -> None:
+        if not isinstance(egocentric, bool):
+            raise ValueError(f"swimmer: egocentric must be true or false, got {egocentric!r}")
         self.n_links = n_links
-        self.egocentric = bool(egocentric)
+        self.egocentric = egocentric
         self.xml_file = f"swimmer{n_links}.xml"
         nq = n_links + 2
         joints = tuple(f"joint{i}" for i in range(1, n_links))
