@@ -54,3 +54,15 @@ def test_references_are_asked_per_task_and_plotted(tmp_path, monkeypatch):
                     budget=200, eval_every=100, references=references)
     assert asked == ["point_mass"]
     assert (tmp_path / "figures" / "fig-quick.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_fig3_cells_observe_egocentric_unless_asked_for_the_world_frame():
+    import argparse
+
+    import fig3_swimmer
+
+    ego = fig3_swimmer.cells(argparse.Namespace(part="all", frame="egocentric"))
+    world = fig3_swimmer.cells(argparse.Namespace(part="all", frame="world"))
+    assert len(ego) == len(world) == 17
+    assert all(c.task_overrides == {"egocentric": True} for c in ego)
+    assert all(c.task_overrides == {"egocentric": False} for c in world)
