@@ -32,10 +32,13 @@ from svg_control.trainer import EVAL_SEED_BASE, evaluate_returns  # the trainer'
 
 def evaluate(model: Any, task: Any, episodes: int, seed_base: int = EVAL_SEED_BASE) -> list[float]:
     """The trainer's protocol (same seeds, deterministic action) for an SB3 model."""
-    keep = network_dims(task.spec)
-    return evaluate_returns(
-        lambda obs: model.predict(np.asarray(obs, dtype=np.float64)[keep], deterministic=True)[0],
-        task, episodes, seed_base)
+    return evaluate_returns(deterministic_policy(model, task.spec), task, episodes, seed_base)
+
+
+def deterministic_policy(model: Any, spec: Any) -> Any:
+    """obs (the task's full observation) -> an SB3 model's deterministic action on the dims its networks get."""
+    keep = network_dims(spec)
+    return lambda obs: model.predict(np.asarray(obs, dtype=np.float64)[keep], deterministic=True)[0]
 
 
 def network_dims(spec: Any) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from peers import network_dims  # noqa: E402
+from peers import deterministic_policy  # noqa: E402
 
 from svg_control.tasks.registry import make_task  # noqa: E402
 from svg_control.trainer import EVAL_SEED_BASE, load_trained_policy  # noqa: E402
@@ -34,8 +34,7 @@ def policy_fn(run: Path, label: str, task):
         from stable_baselines3 import SAC, TD3  # noqa: PLC0415
 
         model = (SAC if label == "sac" else TD3).load(run / "sb3_model.zip", device="cpu")
-        keep = network_dims(task.spec)
-        return lambda obs: model.predict(np.asarray(obs, dtype=np.float64)[keep], deterministic=True)[0]
+        return deterministic_policy(model, task.spec)
     policy, _ = load_trained_policy(run)
     return lambda obs: policy.act(obs, True, None)[0]
 
