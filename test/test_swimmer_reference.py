@@ -13,15 +13,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "pap
 import swimmer_reference as ref  # noqa: E402
 
 
-@pytest.mark.parametrize(("x", "y", "yaw", "expected"), [
-    (0.0, -0.3, 0.0, 0.0),  # nose below the goal, pointing up (+y): on course
-    (0.0, 0.3, 0.0, math.pi),  # nose above the goal, pointing up: the goal is straight behind
-    (0.3, 0.0, 0.0, math.pi / 2),  # goal to the left of a head pointing up: turn counter-clockwise
-    (-0.3, 0.0, 0.0, -math.pi / 2),
-    (0.3, 0.0, math.pi / 2, 0.0),  # yaw +90 deg points the nose along -x, toward the goal
+@pytest.mark.parametrize(("right", "ahead", "expected"), [
+    (0.0, 0.3, 0.0),  # goal straight ahead: on course
+    (0.0, -0.3, math.pi),  # goal straight behind
+    (-0.3, 0.0, math.pi / 2),  # goal to the left: turn counter-clockwise
+    (0.3, 0.0, -math.pi / 2),
+    (-0.3, 0.3, math.pi / 4),
 ])
-def test_heading_error_is_the_signed_angle_to_the_goal(x, y, yaw, expected):
-    err = ref.heading_error(np.array([x, y, yaw]))
+def test_heading_error_is_the_signed_angle_to_the_goal(right, ahead, expected):
+    err = ref.heading_error(np.array([right, ahead]))
     assert math.isclose(abs(err), abs(expected), abs_tol=1e-9) if abs(expected) == math.pi \
         else math.isclose(err, expected, abs_tol=1e-9)
 

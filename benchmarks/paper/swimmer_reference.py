@@ -11,7 +11,8 @@ head-first; the constant bend ``gain * e`` turns it toward the goal.
 
 Protocol: the grid is searched on tuning episodes (reset seeds 2_000_000 + i), and the chosen gait is
 reported on the learners' own evaluation episodes (reset seeds 1_000_000 + i, the trainer's protocol),
-next to the zero action.
+next to the zero action. It reads the egocentric observation (``Swimmer(egocentric=True)``); the returns
+are those of either frame, which share physics, resets and reward.
 
     python benchmarks/paper/swimmer_reference.py                 # all three swimmers, grid re-searched
     python benchmarks/paper/swimmer_reference.py --no-search     # evaluate the committed GAITS only
@@ -55,14 +56,9 @@ GRID = {"freq": (0.3, 0.5, 0.7, 1.0), "phase": (-0.4, -0.6, -0.8, -1.0, -1.2, -1
 
 
 def heading_error(obs: np.ndarray) -> float:
-    """Signed angle (rad) from the head's heading to the goal at the origin.
-
-    The head's frame sits on the nose and the body trails along its -y axis, so the nose points along
-    +y rotated by the yaw: (-sin yaw, cos yaw).
-    """
-    x, y, yaw = float(obs[0]), float(obs[1]), float(obs[2])
-    hx, hy = -math.sin(yaw), math.cos(yaw)
-    return math.atan2(hx * -y - hy * -x, hx * -x + hy * -y)
+    """Signed angle (rad, counter-clockwise positive) from the head's heading to the goal, read off the
+    egocentric observation, whose first two entries are the goal to the head's right and ahead of it."""
+    return math.atan2(-float(obs[0]), float(obs[1]))
 
 
 def gait_action(gait: Gait, obs: np.ndarray, t: float, n_joints: int) -> np.ndarray:
@@ -73,7 +69,7 @@ def gait_action(gait: Gait, obs: np.ndarray, t: float, n_joints: int) -> np.ndar
 
 def episode_returns(task_name: str, gait: Gait | None, seeds: range) -> list[float]:
     """Undiscounted returns of whole episodes; ``gait=None`` is the zero action."""
-    task = make_task(task_name)
+    task = make_task(task_name, egocentric=True)  # same physics and reward as the world frame
     n_joints, dt, horizon = task.spec.act_dim, task.spec.dt, task.spec.horizon
     out = []
     for seed in seeds:
