@@ -66,3 +66,17 @@ def test_fig3_cells_observe_egocentric_unless_asked_for_the_world_frame():
     assert len(ego) == len(world) == 17
     assert all(c.task_overrides == {"egocentric": True} for c in ego)
     assert all(c.task_overrides == {"egocentric": False} for c in world)
+
+
+@pytest.mark.parametrize(("per_task_names", "png"), [(False, "fig.png"), (True, "fig_swimmer3.png")])
+def test_a_multi_task_figure_names_even_a_one_task_plot_after_its_task(tmp_path, monkeypatch, per_task_names, png):
+    """fig3's left panel alone (--part left) once wrote swimmer3's plot as fig3_swimmer.png."""
+    monkeypatch.setattr(common, "FIGURES", tmp_path / "figures")
+    run = tmp_path / "runs" / "a-s0"
+    run.mkdir(parents=True)
+    run.joinpath("metrics.jsonl").write_text(
+        "".join(json.dumps({"step": s, "eval_return_mean": -s / 10}) + "\n" for s in (0, 100)))
+    cells = [common.Cell("a", "swimmer3", "svg-inf")]
+    outs = common.plot_figure("fig", cells, {"a": [run]}, per_task_names=per_task_names)
+    assert [p.name for p in outs] == [png]
+    assert outs[0].read_bytes()[:4] == b"\x89PNG"

@@ -112,7 +112,7 @@ def run_dirs(figure: str, cells: list[Cell], seeds: list[int]) -> dict[str, list
 
 
 def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace,
-             references: References | None = None) -> dict[str, list[Path]]:
+             references: References | None = None, per_task_plots: bool = False) -> dict[str, list[Path]]:
     import torch  # noqa: PLC0415
 
     torch.set_num_threads(args.threads)
@@ -142,13 +142,15 @@ def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace,
                 with log.open("a") as f:
                     f.write(json.dumps(msg) + "\n")
     if not args.no_plot:
-        plot_figure(figure, cells, dirs, references=references)
+        plot_figure(figure, cells, dirs, references=references, per_task_names=per_task_plots)
     print(summary(figure, cells, dirs, budget))
     return dirs
 
 
 def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suffix: str = "",
-                references: References | None = None) -> list[Path]:
+                references: References | None = None, per_task_names: bool = False) -> list[Path]:
+    """One PNG per task. A multi-task figure (``per_task_names``) always names its PNGs after the task, so a
+    run of one panel (``--part left``) does not write a task's plot under the whole figure's name."""
     from svg_control.plotting import plot_runs  # noqa: PLC0415
 
     FIGURES.mkdir(parents=True, exist_ok=True)
@@ -164,7 +166,8 @@ def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suf
                     labels.append(c.label)
         if not runs:
             continue
-        name = figure if len({c.task for c in cells}) == 1 else f"{figure}_{task.replace(':', '_')}"
+        single = len({c.task for c in cells}) == 1 and not per_task_names
+        name = figure if single else f"{figure}_{task.replace(':', '_')}"
         out = FIGURES / f"{name}{suffix}.png"
         plot_runs(runs, out, title=f"{figure}: {task}", labels=labels,
                   references=references(task) if references else None)
@@ -212,14 +215,14 @@ def summary(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], budget:
 
 
 def main_for(figure: str, cells_fn, description: str, budget: int, eval_every: int, extra_args=None,
-             references: References | None = None) -> None:
+             references: References | None = None, per_task_plots: bool = False) -> None:
     """Standard entry point: parse args, build cells (cells_fn(args) -> list[Cell]), run, plot (with
-    ``references(task)``'s horizontal lines, if given)."""
+    ``references(task)``'s horizontal lines, if given; ``per_task_plots`` for a figure of several tasks)."""
     parser = base_parser(description, budget, eval_every)
     if extra_args:
         extra_args(parser)
     args = parser.parse_args()
-    run_grid(args.name or figure, cells_fn(args), args, references)
+    run_grid(args.name or figure, cells_fn(args), args, references, per_task_plots)
 
 
 if __name__ == "__main__":  # pragma: no cover

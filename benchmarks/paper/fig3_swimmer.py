@@ -45,4 +45,4 @@ if __name__ == "__main__":
     # the plots carry the scripted gait and the zero action on the same evaluation episodes: how much room
     # the task leaves above a flat curve
     main_for("fig3_swimmer", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra,
-             references=reference_returns)
+             references=reference_returns, per_task_plots=True)

@@ -38,4 +38,4 @@ def cells(args) -> list[Cell]:
 
 
 if __name__ == "__main__":
-    main_for("fig4_suite", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra)
+    main_for("fig4_suite", cells, __doc__, budget=5000, eval_every=1000, extra_args=extra, per_task_plots=True)

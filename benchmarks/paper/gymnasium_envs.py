@@ -44,4 +44,4 @@ def cells(args) -> list[Cell]:
 
 
 if __name__ == "__main__":
-    main_for("gymnasium_envs", cells, __doc__, budget=10000, eval_every=2000, extra_args=extra)
+    main_for("gymnasium_envs", cells, __doc__, budget=10000, eval_every=2000, extra_args=extra, per_task_plots=True)

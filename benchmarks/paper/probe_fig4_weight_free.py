@@ -29,4 +29,4 @@ def cells(args) -> list[Cell]:
 
 
 if __name__ == "__main__":
-    main_for("probe_fig4_weight_free", cells, __doc__, budget=5000, eval_every=1000)
+    main_for("probe_fig4_weight_free", cells, __doc__, budget=5000, eval_every=1000, per_task_plots=True)

@@ -62,4 +62,4 @@ def cells(args) -> list[Cell]:
 
 
 if __name__ == "__main__":
-    main_for("tune_replay", cells, __doc__, budget=30000, eval_every=2500)
+    main_for("tune_replay", cells, __doc__, budget=30000, eval_every=2500, per_task_plots=True)
