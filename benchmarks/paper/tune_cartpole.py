@@ -18,6 +18,10 @@ VARIANTS = {
     "svg1-er-plr1e-4": {"policy_lr": 1.0e-4},
     "svg1-er-batch256": {"batch_size": 256},
     "svg1-er-sigmamin0.3": {"sigma_min": 0.3},
+    # stop 13, at 20000 steps: the runs that balance fall back within a few thousand steps (fig2_middle 20k)
+    "svg1-er-wf": {"policy_noise": "fresh", "critic_target": "model"},
+    "svg1-er-wf-plr1e-4": {"policy_noise": "fresh", "critic_target": "model", "policy_lr": 1.0e-4},
+    "svg1-er-clip0.1": {"grad_clip": 0.1},
 }
 
 
