@@ -22,6 +22,11 @@ VARIANTS = {
     "svg1-er-wf": {"policy_noise": "fresh", "critic_target": "model"},
     "svg1-er-wf-plr1e-4": {"policy_noise": "fresh", "critic_target": "model", "policy_lr": 1.0e-4},
     "svg1-er-clip0.1": {"grad_clip": 0.1},
+    # every balancing run above drifted to the end of the rail (x = 1.8) and dropped the pole there: the
+    # 0.1 x^2 cost and the wall lie beyond gamma = 0.99's two-second horizon
+    "svg1-er-wf-g995": {"policy_noise": "fresh", "critic_target": "model", "gamma": 0.995},
+    "svg1-er-wf-g998": {"policy_noise": "fresh", "critic_target": "model", "gamma": 0.998},
+    "svg1-er-g995": {"gamma": 0.995},
 }
 
 
