@@ -31,6 +31,8 @@ VARIANTS = {
 #: the same longer horizon offered to the fastest baselines of fig2_middle's 20000-step grid, so a gain of
 #: SVG(1)-ER from gamma alone is not counted as its own
 BASELINES = {
+    "dpg-default": ("dpg", {}),
+    "svg0-default": ("svg0", {}),
     "dpg-g998": ("dpg", {"gamma": 0.998}),
     "svg0-g998": ("svg0", {"gamma": 0.998}),
 }
