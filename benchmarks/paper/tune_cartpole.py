@@ -35,6 +35,8 @@ BASELINES = {
     "svg0-default": ("svg0", {}),
     "dpg-g998": ("dpg", {"gamma": 0.998}),
     "svg0-g998": ("svg0", {"gamma": 0.998}),
+    "svg1-default": ("svg1", {}),
+    "svg1-g998": ("svg1", {"gamma": 0.998}),
 }
 
 
