@@ -46,3 +46,32 @@ def test_a_base_cycle_is_refused_naming_it(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "ALGO_CONFIG_DIR", tmp_path)
     with pytest.raises(ValueError, match="a -> b -> a"):
         task_defaults("a", "svg1-er")
+
+
+def test_the_cartpole_file_sets_each_method_its_own_tuned_setting():
+    assert (build_config("svg1-er", task="cartpole").policy_noise, build_config("svg1-er", task="cartpole").gamma) \
+        == ("fresh", pytest.approx(0.99))
+    for algo in ("svg1", "svg0", "dpg"):
+        assert build_config(algo, task="cartpole").gamma == pytest.approx(0.998)
+    assert build_config("svg-inf", task="cartpole") == build_config("svg-inf")
+    assert build_config("svg1-er", task="cartpole_swingup") == build_config("svg1-er")  # a task of its own
+
+
+def test_the_cartpole_probe_labels_keep_the_paper_settings_under_the_tuned_file():
+    """tune_cartpole.py's labels name changes from the paper's settings; the per-task file its winners went
+    into must not shift them (its published runs recorded these configs)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "paper"))
+    import tune_cartpole
+
+    cells = {c.label: c for c in tune_cartpole.cells(None)}
+
+    def resolved(label: str):
+        return build_config(cells[label].algo, cells[label].overrides, task="cartpole")
+
+    assert (resolved("svg1-er-default").policy_noise, resolved("svg1-er-default").gamma) == ("inferred", 0.99)
+    assert resolved("svg1-er-wf").policy_noise == "fresh"
+    assert resolved("svg1-er-wf-g998").gamma == pytest.approx(0.998)
+    assert resolved("dpg-default").gamma == pytest.approx(0.99)
