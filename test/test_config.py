@@ -49,8 +49,8 @@ def test_a_base_cycle_is_refused_naming_it(tmp_path, monkeypatch):
 
 
 def test_the_cartpole_file_sets_each_method_its_own_tuned_setting():
-    assert (build_config("svg1-er", task="cartpole").policy_noise, build_config("svg1-er", task="cartpole").gamma) \
-        == ("fresh", pytest.approx(0.99))
+    svg1_er = build_config("svg1-er", task="cartpole")
+    assert (svg1_er.policy_noise, svg1_er.gamma) == ("fresh", pytest.approx(0.99))
     for algo in ("svg1", "svg0", "dpg"):
         assert build_config(algo, task="cartpole").gamma == pytest.approx(0.998)
     assert build_config("svg-inf", task="cartpole") == build_config("svg-inf")

@@ -68,8 +68,8 @@ def test_fig3_cells_observe_egocentric_unless_asked_for_the_world_frame():
     assert all(c.task_overrides == {"egocentric": False} for c in world)
 
 
-@pytest.mark.parametrize(("per_task_names", "png"), [(False, "fig.png"), (True, "fig_swimmer3.png")])
-def test_a_multi_task_figure_names_even_a_one_task_plot_after_its_task(tmp_path, monkeypatch, per_task_names, png):
+@pytest.mark.parametrize(("per_task_plots", "png"), [(False, "fig.png"), (True, "fig_swimmer3.png")])
+def test_a_multi_task_figure_names_even_a_one_task_plot_after_its_task(tmp_path, monkeypatch, per_task_plots, png):
     """fig3's left panel alone (--part left) once wrote swimmer3's plot as fig3_swimmer.png."""
     monkeypatch.setattr(common, "FIGURES", tmp_path / "figures")
     run = tmp_path / "runs" / "a-s0"
@@ -77,6 +77,6 @@ def test_a_multi_task_figure_names_even_a_one_task_plot_after_its_task(tmp_path,
     run.joinpath("metrics.jsonl").write_text(
         "".join(json.dumps({"step": s, "eval_return_mean": -s / 10}) + "\n" for s in (0, 100)))
     cells = [common.Cell("a", "swimmer3", "svg-inf")]
-    outs = common.plot_figure("fig", cells, {"a": [run]}, per_task_names=per_task_names)
+    outs = common.plot_figure("fig", cells, {"a": [run]}, per_task_plots=per_task_plots)
     assert [p.name for p in outs] == [png]
     assert outs[0].read_bytes()[:4] == b"\x89PNG"

@@ -142,18 +142,19 @@ def run_grid(figure: str, cells: list[Cell], args: argparse.Namespace,
                 with log.open("a") as f:
                     f.write(json.dumps(msg) + "\n")
     if not args.no_plot:
-        plot_figure(figure, cells, dirs, references=references, per_task_names=per_task_plots)
+        plot_figure(figure, cells, dirs, references=references, per_task_plots=per_task_plots)
     print(summary(figure, cells, dirs, budget))
     return dirs
 
 
 def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suffix: str = "",
-                references: References | None = None, per_task_names: bool = False) -> list[Path]:
-    """One PNG per task. A multi-task figure (``per_task_names``) always names its PNGs after the task, so a
+                references: References | None = None, per_task_plots: bool = False) -> list[Path]:
+    """One PNG per task. A multi-task figure (``per_task_plots``) always names its PNGs after the task, so a
     run of one panel (``--part left``) does not write a task's plot under the whole figure's name."""
     from svg_control.plotting import plot_runs  # noqa: PLC0415
 
     FIGURES.mkdir(parents=True, exist_ok=True)
+    named_by_figure = len({c.task for c in cells}) == 1 and not per_task_plots
     outs = []
     for task in dict.fromkeys(c.task for c in cells):
         runs, labels = [], []
@@ -166,8 +167,7 @@ def plot_figure(figure: str, cells: list[Cell], dirs: dict[str, list[Path]], suf
                     labels.append(c.label)
         if not runs:
             continue
-        single = len({c.task for c in cells}) == 1 and not per_task_names
-        name = figure if single else f"{figure}_{task.replace(':', '_')}"
+        name = figure if named_by_figure else f"{figure}_{task.replace(':', '_')}"
         out = FIGURES / f"{name}{suffix}.png"
         plot_runs(runs, out, title=f"{figure}: {task}", labels=labels,
                   references=references(task) if references else None)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PAPER_ESTIMATOR, Cell, main_for  # noqa: E402
+from common import PAPER_ESTIMATOR, WEIGHT_FREE, Cell, main_for  # noqa: E402
 
 VARIANTS = {
     "svg1-er-warmup1000": {"min_replay": 1000},
@@ -25,13 +25,13 @@ VARIANTS = {
     "svg1-er-batch256": {"batch_size": 256},
     "svg1-er-sigmamin0.3": {"sigma_min": 0.3},
     # stop 13, at 20000 steps: the runs that balance fall back within a few thousand steps (fig2_middle 20k)
-    "svg1-er-wf": {"policy_noise": "fresh", "critic_target": "model"},
-    "svg1-er-wf-plr1e-4": {"policy_noise": "fresh", "critic_target": "model", "policy_lr": 1.0e-4},
+    "svg1-er-wf": WEIGHT_FREE,
+    "svg1-er-wf-plr1e-4": {**WEIGHT_FREE, "policy_lr": 1.0e-4},
     "svg1-er-clip0.1": {"grad_clip": 0.1},
     # every balancing run above drifted to the end of the rail (x = 1.8) and dropped the pole there: the
     # 0.1 x^2 cost and the wall lie beyond gamma = 0.99's two-second horizon
-    "svg1-er-wf-g995": {"policy_noise": "fresh", "critic_target": "model", "gamma": 0.995},
-    "svg1-er-wf-g998": {"policy_noise": "fresh", "critic_target": "model", "gamma": 0.998},
+    "svg1-er-wf-g995": {**WEIGHT_FREE, "gamma": 0.995},
+    "svg1-er-wf-g998": {**WEIGHT_FREE, "gamma": 0.998},
     "svg1-er-g995": {"gamma": 0.995},
 }
 #: the same longer horizon offered to the fastest baselines of fig2_middle's 20000-step grid, so a gain of
