@@ -50,6 +50,11 @@ VARIANTS = {
     # stop 11: HalfCheetah-v5's batch 256 was chosen for the weighted estimator and costs half the speed;
     # does the weight-free one need it?
     "fresh-model-batch64": {**WEIGHT_FREE, "batch_size": 64},
+    # stop 14: the speed target (>= 3x SAC) rests on the paper's small networks. Its model has 20 units per
+    # state-dimension sub-network (Fig. 3); do the tasks still learn with that model, and with the generic
+    # 64x64 policy and 128x128 critic instead of the cheetah's 128x128 / 256x256?
+    "model20": {"model_hidden": [20]},
+    "model20-small": {"model_hidden": [20], "policy_hidden": [64, 64], "critic_hidden": [128, 128]},
 }
 
 

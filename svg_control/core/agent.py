@@ -23,6 +23,7 @@ planner      none     back-propagation through model-sampled rollouts (once/epis
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +31,7 @@ import torch
 from torch import nn
 
 from . import estimators as est
+from .compiled_update import CompiledUpdate
 from .config import AgentConfig
 from .critic import QCritic, ValueCritic, make_target, polyak_update
 from .model import DynamicsModel
@@ -100,6 +102,7 @@ class SVGAgent:
         self.episode_count = 0
         self.nonfinite_skips = 0
         self.last_losses: dict[str, float] = {}
+        self.compiled_update = CompiledUpdate(self) if c.compile_update else None
 
     # -- acting ---------------------------------------------------------------------------------------------
     def to(self, device: torch.device) -> SVGAgent:
@@ -152,6 +155,10 @@ class SVGAgent:
         # with truncated importance weights). On-policy estimators (svg1, ac) take their policy step on
         # the most recent transitions only, with w = 1: a V fitted to 32 correlated recent transitions
         # alone collapsed svg1 on cart-pole.
+        if self.compiled_update is not None:
+            compiled_losses = self._update_compiled(batch)
+            if compiled_losses is not None:
+                return compiled_losses
         losses.update(self._update_model(batch))
         if self.fresh_policy_noise or self.model_critic_target:
             # the recorded transitions' model noise, once for critic target and policy step (same model)
@@ -169,6 +176,35 @@ class SVGAgent:
             if c.algo in ONPOLICY_ALGOS:
                 batch, weights = self.replay.recent(c.onpolicy_window, self.device, self.dtype), None
             losses.update(self._update_policy(batch, weights, first_step))
+        self.updates += 1
+        self.last_losses = losses
+        return losses
+
+    def _update_compiled(self, batch: dict[str, torch.Tensor]) -> dict[str, float] | None:
+        """``update`` through the compiled function, with the eager update's counters and report.
+
+        None if the first call could not compile (e.g. a task reward that torch.compile cannot trace):
+        the learner warns once and stays eager rather than stopping.
+        """
+        assert self.compiled_update is not None
+        policy_steps = self.updates >= self.config.policy_warmup
+        try:
+            losses = self.compiled_update(batch, policy_steps)
+        except Exception as exc:  # noqa: BLE001 - any tracing failure; re-raised once it has compiled
+            if self.compiled_update.calls:
+                raise
+            warnings.warn(f"compile_update: the update could not be compiled, running eager instead "
+                          f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                          RuntimeWarning, stacklevel=3)
+            self.compiled_update = None
+            return None
+        stepped = {name: losses.pop(f"{name}_ok") == 1.0 for name in ("model", "critic", "policy")}
+        self.nonfinite_skips += (not stepped["model"]) + (not stepped["critic"])
+        if policy_steps:
+            self.nonfinite_skips += not stepped["policy"]
+            self.policy_version += stepped["policy"]
+        else:
+            del losses["policy_objective"], losses["sigma_mean"]
         self.updates += 1
         self.last_losses = losses
         return losses

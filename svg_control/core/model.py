@@ -103,8 +103,14 @@ class DynamicsModel(TransitionModel):
     def loss(self, obs: torch.Tensor, action: torch.Tensor,
              next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Gaussian negative log-likelihood of the normalised state change (per dimension, averaged)."""
+        nll, mse = self.nll_and_mse(obs, action, next_obs)
+        return nll, {"model_mse": float(mse)}
+
+    def nll_and_mse(self, obs: torch.Tensor, action: torch.Tensor,
+                    next_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``loss`` with the squared error as a tensor (no host sync: the compiled update traces this)."""
         mean_z, log_std = self._normalised_outputs(obs, action)
         target_z = self.delta_norm.normalize(next_obs - obs)
         err = target_z - mean_z
         nll = 0.5 * (err / torch.exp(log_std)) ** 2 + log_std + 0.5 * math.log(2 * math.pi)
-        return nll.mean(), {"model_mse": float((err**2).mean().detach())}
+        return nll.mean(), (err**2).mean().detach()

@@ -38,6 +38,9 @@ class LinearGaussianTask(Task):
         n, m = self.B.shape
         if self.A.shape != (n, n) or self.Q.shape != (n, n) or self.R.shape != (m, m):
             raise ValueError("LinearGaussianTask: A, B, Q, R have inconsistent shapes")
+        # torch copies made once: a reward that converts numpy arrays on every call cannot be traced by
+        # torch.compile (compile_update)
+        self._Q_torch, self._R_torch = torch.as_tensor(self.Q), torch.as_tensor(self.R)
         self.noise_std = float(noise_std)
         self.init_std = float(init_std)
         self.spec = TaskSpec(
@@ -73,8 +76,7 @@ class LinearGaussianTask(Task):
         return StepResult(s2.copy(), r, False, self._t >= self.spec.horizon)
 
     def reward_torch(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-        Q = torch.as_tensor(self.Q, dtype=next_obs.dtype, device=next_obs.device)
-        R = torch.as_tensor(self.R, dtype=action.dtype, device=action.device)
+        Q, R = self._Q_torch.to(next_obs), self._R_torch.to(action)
         return -((next_obs @ Q) * next_obs).sum(-1) - ((action @ R) * action).sum(-1)
 
     def true_mean_step(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:

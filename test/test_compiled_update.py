@@ -1,0 +1,129 @@
+"""``compile_update``: the compiled SVG(1)-ER update takes the eager update's steps, up to float rounding.
+
+Two agents with the same seed and the same stored transitions take the same updates, one eager and one
+compiled; every network, optimiser moment and counter must agree afterwards, for both of SVG(1)-ER's
+estimators. The compiled one must also keep the eager guards: a non-finite batch moves nothing and is
+counted, and ``policy_warmup`` holds the policy still.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from svg_control.core.agent import SVGAgent
+from svg_control.core.config import build_config
+from svg_control.core.toy import point_mass
+from svg_control.core.transition import Transition
+
+SMALL = {"policy_hidden": [16, 16], "critic_hidden": [32, 32], "model_hidden": [8, 8], "batch_size": 32,
+         "min_replay": 32}
+ESTIMATORS = {
+    "paper": {"policy_noise": "inferred", "critic_target": "td"},
+    "weight-free": {"policy_noise": "fresh", "critic_target": "model"},
+    "model-target": {"policy_noise": "inferred", "critic_target": "model"},
+}
+
+
+def twins(overrides: dict, transitions: int = 120, seed: int = 3) -> tuple[SVGAgent, SVGAgent]:
+    """An eager and a compiled agent, same seed, each holding the same transitions of the point mass."""
+    task = point_mass()
+    agents = [SVGAgent(task.spec, task.reward_torch, build_config("svg1-er", {**SMALL, **overrides,
+                                                                             "compile_update": compiled}), seed)
+              for compiled in (False, True)]
+    rng = np.random.default_rng(seed)
+    obs = task.reset(seed=seed)
+    for _ in range(transitions):
+        action = rng.normal(0.0, 1.0, task.spec.act_dim)
+        result = task.step(action)
+        t = Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated,
+                       float(rng.normal(-1.0, 0.3)), 0)
+        for agent in agents:
+            agent.observe(t)
+        obs = task.reset() if result.truncated else result.obs
+    return agents[0], agents[1]
+
+
+def assert_same_state(eager: SVGAgent, compiled: SVGAgent) -> None:
+    for name, module in eager.modules().items():
+        other = compiled.modules()[name].state_dict()
+        for key, value in module.state_dict().items():
+            torch.testing.assert_close(other[key], value, rtol=1e-4, atol=1e-5,
+                                       msg=lambda m, n=f"{name}.{key}": f"{n}: {m}")
+    for name, opt in eager.optimizers.items():
+        pairs = zip(opt.param_groups[0]["params"], compiled.optimizers[name].param_groups[0]["params"])
+        for p_eager, p_compiled in pairs:
+            for key in ("exp_avg", "exp_avg_sq", "step"):  # eager Adam creates its state at its first step
+                expected = opt.state[p_eager].get(key, torch.zeros(() if key == "step" else p_eager.shape))
+                torch.testing.assert_close(compiled.optimizers[name].state[p_compiled][key].float(),
+                                           expected.float(), rtol=1e-3, atol=1e-5,
+                                           msg=lambda m, n=f"{name} Adam {key}": f"{n}: {m}")
+    assert (compiled.updates, compiled.policy_version, compiled.nonfinite_skips) == \
+        (eager.updates, eager.policy_version, eager.nonfinite_skips)
+
+
+@pytest.mark.parametrize("estimator", sorted(ESTIMATORS))
+def test_compiled_update_takes_the_eager_steps(estimator: str) -> None:
+    eager, compiled = twins(ESTIMATORS[estimator])
+    before = {k: v.clone() for k, v in compiled.policy.state_dict().items()}
+    for _ in range(5):
+        eager_losses, compiled_losses = eager.update(), compiled.update()
+        assert eager_losses.keys() == compiled_losses.keys()
+        for key, value in eager_losses.items():
+            assert compiled_losses[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
+    assert_same_state(eager, compiled)
+    assert any(not torch.equal(v, before[k]) for k, v in compiled.policy.state_dict().items()), "policy never moved"
+    assert compiled.policy_version == 5
+
+
+def test_compiled_update_skips_a_non_finite_batch_and_counts_it() -> None:
+    eager, compiled = twins(ESTIMATORS["paper"])
+    for agent in (eager, compiled):
+        agent.replay.reward[: len(agent.replay)] = np.nan  # every TD target is NaN: the critic must not step
+    critic_before = {k: v.clone() for k, v in compiled.critic.state_dict().items()}
+    for _ in range(2):
+        eager.update()
+        compiled.update()
+    assert compiled.nonfinite_skips == eager.nonfinite_skips >= 2
+    for key, value in compiled.critic.state_dict().items():
+        assert torch.equal(value, critic_before[key]), key
+    assert_same_state(eager, compiled)
+
+
+def test_compiled_update_honours_the_policy_warmup() -> None:
+    eager, compiled = twins({**ESTIMATORS["weight-free"], "policy_warmup": 2})
+    policy_before = {k: v.clone() for k, v in compiled.policy.state_dict().items()}
+    for _ in range(2):
+        assert "policy_objective" not in compiled.update()
+        eager.update()
+    for key, value in compiled.policy.state_dict().items():
+        assert torch.equal(value, policy_before[key]), key
+    for _ in range(2):
+        assert "policy_objective" in compiled.update()
+        eager.update()
+    assert_same_state(eager, compiled)
+    assert compiled.policy_version == 2
+
+
+@pytest.mark.parametrize("overrides, message", [({"algo_name": "dpg"}, "svg1-er only"),
+                                                ({"learned_reward": True}, "own torch reward")])
+def test_compile_update_refuses_what_it_does_not_implement(overrides: dict, message: str) -> None:
+    task = point_mass()
+    algo = overrides.pop("algo_name", "svg1-er")
+    with pytest.raises(ValueError, match=message if algo == "svg1-er" else "compile_update"):
+        SVGAgent(task.spec, task.reward_torch, build_config(algo, {**SMALL, **overrides, "compile_update": True}))
+
+
+def test_an_untraceable_reward_falls_back_to_eager_with_a_warning() -> None:
+    task = point_mass()
+
+    def reward_with_host_sync(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        scale = float(next_obs.abs().max() >= 0)  # a Python float from a tensor: torch.compile(fullgraph) refuses
+        return -scale * (next_obs**2).sum(-1)
+
+    agent = SVGAgent(task.spec, reward_with_host_sync, build_config("svg1-er", {**SMALL, "compile_update": True}))
+    _, filled = twins({})
+    agent.replay = filled.replay
+    with pytest.warns(RuntimeWarning, match="running eager instead"):
+        losses = agent.update()
+    assert agent.compiled_update is None and "policy_objective" in losses and agent.policy_version == 1
