@@ -14,6 +14,8 @@ Published tables: 1e6 steps. Ours: default 10000 steps, 3 seeds; far too short f
 to mean more than "which learns first".
 
     nice -n 10 python benchmarks/paper/gymnasium_envs.py [--envs InvertedPendulum-v5] [--budget 10000] [--td3]
+    nice -n 10 python benchmarks/paper/gymnasium_envs.py --envs Hopper-v5 --budget 30000 --seeds 5 --compiled \
+        --only Hopper-v5-svg1-er-compiled
 """
 from __future__ import annotations
 
@@ -30,12 +32,17 @@ def extra(p) -> None:
     p.add_argument("--envs", default=",".join(ENVS))
     p.add_argument("--no-sac", action="store_true", help="ours only")
     p.add_argument("--td3", action="store_true", help="also SB3 TD3")
+    p.add_argument("--compiled", action="store_true",
+                   help="also SVG(1)-ER with compile_update=true (label <env>-svg1-er-compiled): does it learn "
+                        "as the eager learner does?")
 
 
 def cells(args) -> list[Cell]:
     out = []
     for env in args.envs.split(","):
         out.append(Cell(f"{env}-svg1-er", f"gym:{env}", "svg1-er"))
+        if args.compiled:
+            out.append(Cell(f"{env}-svg1-er-compiled", f"gym:{env}", "svg1-er", {"compile_update": True}))
         if not args.no_sac:
             out.append(Cell(f"{env}-sac", f"gym:{env}", "peer:sac"))
         if args.td3:
