@@ -55,6 +55,9 @@ VARIANTS = {
     # 64x64 policy and 128x128 critic instead of the cheetah's 128x128 / 256x256?
     "model20": {"model_hidden": [20]},
     "model20-small": {"model_hidden": [20], "policy_hidden": [64, 64], "critic_hidden": [128, 128]},
+    # HalfCheetah-v5's per-dimension 64x64 model keeps even the compiled update compute-bound (2.3x SAC);
+    # with 32x32 it reaches 3.0x. Does it still learn? (compiled: the same update, 1.7x faster to run)
+    "model32-compiled": {"model_hidden": [32, 32], "compile_update": True},
 }
 
 
