@@ -156,8 +156,8 @@ class CompiledUpdate:
             for tp, sp in zip(target.parameters(), critic.parameters()):
                 tp.copy_(torch.where(critic_ok, tp.lerp(sp, c.polyak), tp))
 
-        objective = torch.zeros((), dtype=obs.dtype)
-        policy_ok = torch.zeros((), dtype=torch.bool)
+        objective = obs.new_zeros(())
+        policy_ok = torch.zeros((), dtype=torch.bool, device=obs.device)
         if policy_steps:
             def policy_loss() -> tuple[torch.Tensor, torch.Tensor]:
                 first_step = policy(obs)
