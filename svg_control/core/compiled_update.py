@@ -101,6 +101,10 @@ class CompiledUpdate:
         if agent.reward_model is not None:
             raise ValueError("compile_update needs the task's own torch reward (not a learned reward model)")
         self.agent = agent
+        # The compiled code is shared by every learner of the same task shapes and hyperparameters; each new
+        # combination compiles once more. torch's default of 8 per function would leave a sweep that builds
+        # many learners in one process (benchmarks/paper) running un-compiled after the 8th.
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
         self.holders = {name: _Closure(module) for name, module in
                         (("model", agent.model), ("critic", agent.critic), ("policy", agent.policy))}
         self._compiled = torch.compile(self._update, fullgraph=True, dynamic=False)
