@@ -11,7 +11,10 @@ that fills the replay buffers past the first minibatch, so both see the same mac
 (less disturbed by other load on a shared machine) and wall time, the best round of each (slower rounds
 measure the neighbours), and the ratio of each interleaved round.
 
-    python benchmarks/throughput.py [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3]
+    python benchmarks/throughput.py [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3] [--compiled]
+
+``--compiled`` adds SVG(1)-ER with ``compile_update=true`` (core/compiled_update.py: the same update as one
+torch.compile'd function) to every round.
 """
 from __future__ import annotations
 
@@ -63,27 +66,38 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one of our hyperparameters (repeatable), e.g. model_per_dimension=false")
+    parser.add_argument("--compiled", action="store_true",
+                        help="also time ours with compile_update=true in the same rounds (its compile is in the "
+                             "untimed warm-up)")
     args = parser.parse_args()
     overrides = dict(parse_override(text) for text in args.set)
+    variants = {"ours": overrides}
+    if args.compiled:
+        variants["ours compiled"] = {**overrides, "compile_update": True}
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread; {args.steps} timed env steps per round after {args.warmup}; "
           f"{args.rounds} interleaved rounds; env steps/s: best (range) by CPU time, best by wall time"
           + (f"; ours with {overrides}" if overrides else ""))
     for task_name in args.tasks:
-        ours, sac = [], []
+        timings: dict[str, list[tuple[float, float]]] = {name: [] for name in [*variants, "SAC"]}
         for _ in range(args.rounds):
-            ours.append(ours_steps_per_s(task_name, args.steps, args.warmup, overrides=overrides))
+            for name, variant in variants.items():
+                timings[name].append(ours_steps_per_s(task_name, args.steps, args.warmup, overrides=variant))
             peer = sac_steps_per_s(task_name, args.steps, args.warmup)
             if peer is None:
                 print("stable-baselines3 not installed (pip install -e .[bench]): no SAC baseline")
                 return
-            sac.append(peer)
-        o_cpu, s_cpu = [x[0] for x in ours], [x[0] for x in sac]
-        o_wall, s_wall = [x[1] for x in ours], [x[1] for x in sac]
-        print(f"{task_name}: ours {max(o_cpu):.0f} ({min(o_cpu):.0f}-{max(o_cpu):.0f}) CPU, {max(o_wall):.0f} wall; "
-              f"SAC {max(s_cpu):.0f} ({min(s_cpu):.0f}-{max(s_cpu):.0f}) CPU, {max(s_wall):.0f} wall; "
-              f"ratio of the best rounds {max(o_cpu) / max(s_cpu):.2f}x CPU, {max(o_wall) / max(s_wall):.2f}x wall; "
-              f"per-round CPU ratios {', '.join(f'{a / b:.2f}' for a, b in zip(o_cpu, s_cpu))}", flush=True)
+            timings["SAC"].append(peer)
+        s_cpu, s_wall = [x[0] for x in timings["SAC"]], [x[1] for x in timings["SAC"]]
+        parts = []
+        for name in variants:
+            o_cpu, o_wall = [x[0] for x in timings[name]], [x[1] for x in timings[name]]
+            parts.append(f"{name} {max(o_cpu):.0f} ({min(o_cpu):.0f}-{max(o_cpu):.0f}) CPU, {max(o_wall):.0f} wall, "
+                         f"ratio of the best rounds {max(o_cpu) / max(s_cpu):.2f}x CPU, "
+                         f"{max(o_wall) / max(s_wall):.2f}x wall, per-round CPU ratios "
+                         f"{', '.join(f'{a / b:.2f}' for a, b in zip(o_cpu, s_cpu))}")
+        print(f"{task_name}: SAC {max(s_cpu):.0f} ({min(s_cpu):.0f}-{max(s_cpu):.0f}) CPU, {max(s_wall):.0f} wall; "
+              + "; ".join(parts), flush=True)
 
 
 if __name__ == "__main__":
