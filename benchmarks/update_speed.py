@@ -9,7 +9,7 @@ ratio is measured on the same machine at the same time.
 Times are CPU time of this process (time.process_time), the fastest of 5 blocks, which is less disturbed
 by other load on a shared machine than wall time; run on an idle machine for numbers to quote.
 
-    python benchmarks/update_speed.py [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200]
+    python benchmarks/update_speed.py [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200] [--compiled]
 """
 from __future__ import annotations
 
@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--single-model-net", action="store_true",
                         help="one 64x64 model network instead of one 32x32 sub-network per state dimension")
+    parser.add_argument("--compiled", action="store_true",
+                        help="also time svg1-er's full update with compile_update=true (compiled before timing)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     overrides = {"model_per_dimension": False, "model_hidden": (64, 64)} if args.single_model_net else {}
@@ -151,6 +153,13 @@ def main() -> None:
             results[(algo, batch)] = t
             print(f"{algo:<10} {batch:>5} {t['model'] * 1e3:>7.2f} {t.get('critic', 0) * 1e3:>7.2f} "
                   f"{t.get('policy', 0) * 1e3:>7.2f} {t['full'] * 1e3:>7.2f} {1 / t['full']:>10.0f}")
+        if args.compiled and "svg1-er" in args.algos:
+            agent = filled_agent("svg1-er", batch, {**overrides, "compile_update": True})
+            agent.update()  # compiles
+            full = cpu_time_per_call(agent.update, args.repeats)
+            results[("svg1-er compiled", batch)] = {"full": full}
+            print(f"{'compiled':<10} {batch:>5} {'':>7} {'':>7} {'':>7} {full * 1e3:>7.2f} {1 / full:>10.0f}"
+                  f"   (svg1-er, compile_update=true: {results[('svg1-er', batch)]['full'] / full:.2f}x eager)")
     print()
     for batch in args.batches:
         for hidden in ((256, 256), (64, 64)):
