@@ -58,6 +58,8 @@ VARIANTS = {
     # HalfCheetah-v5's per-dimension 64x64 model keeps even the compiled update compute-bound (2.3x SAC);
     # with 32x32 it reaches 3.0x. Does it still learn? (compiled: the same update, 1.7x faster to run)
     "model32-compiled": {"model_hidden": [32, 32], "compile_update": True},
+    # the task's own settings with the compiled update: does it learn as the eager "default" runs do?
+    "compiled": {"compile_update": True},
 }
 
 
