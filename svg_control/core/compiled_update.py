@@ -100,6 +100,10 @@ class CompiledUpdate:
             raise ValueError(f"compile_update supports svg1-er only, not {c.algo!r}")
         if agent.reward_model is not None:
             raise ValueError("compile_update needs the task's own torch reward (not a learned reward model)")
+        for name, opt in agent.optimizers.items():  # adam_step writes out plain Adam only
+            group = opt.param_groups[0]
+            if len(opt.param_groups) != 1 or group["weight_decay"] or group["amsgrad"] or group["maximize"]:
+                raise ValueError(f"compile_update implements plain Adam; the {name} optimiser is not")
         self.agent = agent
         # The compiled code is shared by every learner of the same task shapes and hyperparameters; each new
         # combination compiles once more. torch's default of 8 per function would leave a sweep that builds
