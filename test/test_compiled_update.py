@@ -127,3 +127,18 @@ def test_an_untraceable_reward_falls_back_to_eager_with_a_warning() -> None:
     with pytest.warns(RuntimeWarning, match="running eager instead"):
         losses = agent.update()
     assert agent.compiled_update is None and "policy_objective" in losses and agent.policy_version == 1
+
+
+def test_a_compiled_learner_resumes_from_its_checkpoint_as_it_would_have_gone_on(tmp_path) -> None:
+    from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
+
+    _, compiled = twins(ESTIMATORS["weight-free"])
+    for _ in range(3):
+        compiled.update()
+    save_checkpoint(compiled, tmp_path)
+    _, resumed = twins(ESTIMATORS["weight-free"], transitions=0)
+    assert load_checkpoint(resumed, tmp_path) is True  # new optimiser state tensors: the compiled step must use them
+    for _ in range(2):
+        compiled.update()
+        resumed.update()
+    assert_same_state(compiled, resumed)
