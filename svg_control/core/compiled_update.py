@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 from torch.func import functional_call, grad_and_value
+from torch.nn.utils import get_total_norm
 
 from . import estimators as est
 
@@ -61,11 +62,6 @@ def adam_step(state: AdamState, grads: list[torch.Tensor], ok: torch.Tensor, lr:
             m.copy_(torch.where(ok, new_m, m))
             v.copy_(torch.where(ok, new_v, v))
             step.copy_(torch.where(ok, new_step, step))
-
-
-def grad_norm(grads: list[torch.Tensor]) -> torch.Tensor:
-    """The L2 norm of all gradients together (what clip_grad_norm_ clips)."""
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
 class _Closure(nn.Module):
@@ -117,7 +113,7 @@ class CompiledUpdate:
     def __call__(self, batch: dict[str, torch.Tensor], policy_steps: bool) -> dict[str, float]:
         """Step the networks in place; the losses and, per network, whether it stepped (1.0) or not (0.0)."""
         a = self.agent
-        states = {name: adam_state(opt) for name, opt in a.optimizers.items()}
+        states = {name: adam_state(opt) for name, opt in a.optimizers.items()}  # per call: a restore replaces them
         hyper = {name: (group["lr"], tuple(group["betas"]), group["eps"])
                  for name, group in ((n, opt.param_groups[0]) for n, opt in a.optimizers.items())}
         # the eager learner's draws, in its order: the critic target's eta, then the policy step's
@@ -137,13 +133,15 @@ class CompiledUpdate:
 
         model_nll, model_mse, grads = value_and_grads(
             self.holders["model"], lambda: model.nll_and_mse(obs, action, next_obs))
-        model_ok = torch.isfinite(model_nll) & torch.isfinite(grad_norm(grads))
+        model_ok = torch.isfinite(model_nll) & torch.isfinite(get_total_norm(grads))
         adam_step(states["model"], grads, model_ok, *hyper["model"])
         if eta_critic is not None or eta_policy is not None:
             batch = {**batch, "xi": model.infer_xi(obs, action, next_obs)}
 
         with torch.no_grad():
-            mu, sigma = policy(obs)  # the policy does not move before its own step: one forward serves all
+            # the policy does not move before its own step: this forward serves the weights, the critic
+            # target and the report; the policy step runs its own forward inside the differentiated function
+            mu, sigma = policy(obs)
             weights = est.importance_weights_from(mu, sigma, batch["action"], batch["log_prob"], c.iw_truncation)
             alive = 1.0 - batch["terminated"]
             if eta_critic is not None:
@@ -158,7 +156,7 @@ class CompiledUpdate:
             return loss, loss.detach()
 
         critic_loss_value, _, grads = value_and_grads(self.holders["critic"], critic_loss)
-        critic_ok = torch.isfinite(critic_loss_value) & torch.isfinite(grad_norm(grads))
+        critic_ok = torch.isfinite(critic_loss_value) & torch.isfinite(get_total_norm(grads))
         adam_step(states["critic"], grads, critic_ok, *hyper["critic"])
         with torch.no_grad():
             for tp, sp in zip(target.parameters(), critic.parameters()):
@@ -178,7 +176,7 @@ class CompiledUpdate:
                 return -value, value.detach()
 
             neg_objective, objective, grads = value_and_grads(self.holders["policy"], policy_loss)
-            norm = grad_norm(grads)
+            norm = get_total_norm(grads)
             policy_ok = torch.isfinite(neg_objective) & torch.isfinite(norm)
             clip = torch.clamp(c.grad_clip / (norm + 1e-6), max=1.0)
             adam_step(states["policy"], [g * clip for g in grads], policy_ok, *hyper["policy"])
