@@ -157,7 +157,6 @@ def main() -> None:
             agent = filled_agent("svg1-er", batch, {**overrides, "compile_update": True})
             agent.update()  # compiles
             full = cpu_time_per_call(agent.update, args.repeats)
-            results[("svg1-er compiled", batch)] = {"full": full}
             print(f"{'compiled':<10} {batch:>5} {'':>7} {'':>7} {'':>7} {full * 1e3:>7.2f} {1 / full:>10.0f}"
                   f"   (svg1-er, compile_update=true: {results[('svg1-er', batch)]['full'] / full:.2f}x eager)")
     print()
