@@ -1,7 +1,7 @@
 """Load benchmark: N simulator/controller pairs (/actor_0 .. /actor_{N-1}) feeding one learner over DDS.
 
-    python benchmarks/load.py --actors 8 --duration 600            # the full run
-    python benchmarks/load.py --actors 4 --duration 90 --out load.json   # a short one (2-core machine)
+    python -m benchmarks.load --actors 8 --duration 600            # the full run
+    python -m benchmarks.load --actors 4 --duration 90 --out load.json   # a short one (2-core machine)
 
 Every node is a real process started exactly as ``svg-control launch`` starts it (same parameter
 files, same override mechanism), in its actor's namespace; the controllers take the one learner's
@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def rss_mb(pid: int) -> float:

@@ -12,7 +12,7 @@ Measures, on loopback with real Fast DDS (nodes as separate processes, like `svg
    configuration: ``learner_lead`` 10), where the simulation slows to the learner's pace;
 5. resident memory of each node — target controller < 400 MB.
 
-Usage: PYTHONPATH=. python benchmarks/loop_latency.py [--task monoped] [--seconds 20] [--json out.json]
+Usage: python -m benchmarks.loop_latency [--task monoped] [--seconds 20] [--json out.json]
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,17 +28,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from svg_control.core.agent import make_agent
+from svg_control.core.config import build_config
+from svg_control.core.policy import GaussianPolicy
+from svg_control.core.transition import Transition
+from svg_control.nodes.fast_policy import mirror
+from svg_control.nodes.launcher import command
+from svg_control.nodes.node_set import node_set
+from svg_control.nodes.task_io import make_task
 
-from svg_control.core.agent import make_agent  # noqa: E402
-from svg_control.core.config import build_config  # noqa: E402
-from svg_control.core.policy import GaussianPolicy  # noqa: E402
-from svg_control.core.transition import Transition  # noqa: E402
-from svg_control.nodes.fast_policy import mirror  # noqa: E402
-from svg_control.nodes.launcher import command  # noqa: E402
-from svg_control.nodes.node_set import node_set  # noqa: E402
-from svg_control.nodes.task_io import make_task  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pct(values: list[float]) -> dict[str, float]:

@@ -13,7 +13,7 @@ Hopper, kept for our torch reward) are left out, as in Gymnasium's default obser
 SB3 defaults are kept (SAC: 256x256 ReLU nets, lr 3e-4, batch 256, auto entropy, learning_starts 100;
 TD3: 400x300, action noise none by default -> we add N(0, 0.1) Gaussian action noise as SB3's docs do).
 
-    python benchmarks/peers.py --algo sac --task monoped --steps 5000 --seed 0 --out runs/peers/sac-monoped-s0
+    python -m benchmarks.peers --algo sac --task monoped --steps 5000 --seed 0 --out runs/peers/sac-monoped-s0
 """
 from __future__ import annotations
 

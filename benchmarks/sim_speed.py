@@ -3,7 +3,7 @@
 Both loops use the same compiled model and the same number of substeps per control step, and feed the
 same pre-drawn random actions; the bare loop only writes ``data.ctrl`` and steps. The ratio bare/task is
 the overhead of the task layer (validation, clipping, torque noise, observation, numpy reward).
-Target: <= 1.2x. Run: ``PYTHONPATH=. python benchmarks/sim_speed.py [--steps N] [task ...]``.
+Target: <= 1.2x. Run: ``python -m benchmarks.sim_speed [--steps N] [task ...]``.
 """
 
 from __future__ import annotations

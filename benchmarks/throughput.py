@@ -11,7 +11,7 @@ that fills the replay buffers past the first minibatch, so both see the same mac
 (less disturbed by other load on a shared machine) and wall time, the best round of each (slower rounds
 measure the neighbours), and the ratio of each interleaved round.
 
-    python benchmarks/throughput.py [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3] [--compiled]
+    python -m benchmarks.throughput [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3] [--compiled]
 
 ``--compiled`` adds SVG(1)-ER with ``compile_update=true`` (core/compiled_update.py: the same update as one
 torch.compile'd function) to every round.
@@ -48,7 +48,7 @@ def sac_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0) -> t
         from stable_baselines3 import SAC
     except ImportError:
         return None
-    from peers import peer_env  # benchmarks/: the peers' observation (reward-only dims left out)
+    from benchmarks.peers import peer_env  # the peers' observation (reward-only dims left out)
 
     model = SAC("MlpPolicy", peer_env(task_name), seed=seed, train_freq=1, gradient_steps=1, verbose=0,
                 device="cpu")

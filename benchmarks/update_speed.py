@@ -1,7 +1,7 @@
 """Full learner updates per second (model + critic + policy) for every algorithm, on one CPU core.
 
-Monoped-sized problem (14-d state, 4-d action) with CALIBRATION.md's network sizes for a task of that size
-(policy 64x64, critic 128x128, model 32x32 per state dimension), at batch 64 and 256, broken down by part.
+Monoped-sized problem (14-d state, 4-d action) with the default network sizes for a task of that size (policy
+64x64, critic 128x128, model 32x32 per state dimension; docs/DESIGN.md), at batch 64 and 256, broken down by part.
 In the same run it times one stable-baselines3 SAC gradient step on the same state/action sizes and
 batch (its default 256x256 networks, and also ours-sized 64x64 nets for a like-for-like ratio), so the
 ratio is measured on the same machine at the same time.
@@ -9,7 +9,7 @@ ratio is measured on the same machine at the same time.
 Times are CPU time of this process (time.process_time), the fastest of 5 blocks, which is less disturbed
 by other load on a shared machine than wall time; run on an idle machine for numbers to quote.
 
-    python benchmarks/update_speed.py [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200] [--compiled]
+    python -m benchmarks.update_speed [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200] [--compiled]
 """
 from __future__ import annotations
 

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "paper"))
-import common  # noqa: E402
+from benchmarks.paper import common
 
 
 @pytest.fixture
@@ -59,7 +57,7 @@ def test_references_are_asked_per_task_and_plotted(tmp_path, monkeypatch):
 def test_fig3_cells_observe_egocentric_unless_asked_for_the_world_frame():
     import argparse
 
-    import fig3_swimmer
+    from benchmarks.paper import fig3_swimmer
 
     ego = fig3_swimmer.cells(argparse.Namespace(part="all", frame="egocentric"))
     world = fig3_swimmer.cells(argparse.Namespace(part="all", frame="world"))

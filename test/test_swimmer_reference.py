@@ -3,14 +3,11 @@ travelling wave brings the nose nearer the goal than doing nothing (so the swimm
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "paper"))
-import swimmer_reference as ref  # noqa: E402
+from benchmarks.paper import swimmer_reference as ref
 
 
 @pytest.mark.parametrize(("right", "ahead", "expected"), [

@@ -1,4 +1,4 @@
-"""Shared runner for the paper-figure scripts.
+"""Shared runner for the paper-figure scripts (``benchmarks/paper/``) and the tuning probes (``benchmarks/tuning/``).
 
 A figure is a grid of (label, task, algo, overrides, task_overrides) x seeds. Each cell runs
 sequentially (one process, one torch thread: the machine is shared) into
@@ -26,12 +26,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "runs" / "paper"
 FIGURES = ROOT / "docs" / "figures"
-
-
-#: SVG(1)-ER's estimators, both keys spelled out so that a per-task file setting one cannot change what a
-#: label means: the paper's (importance-weighted) and the weight-free one of stop 10 (docs/RESULTS.md)
-PAPER_ESTIMATOR: dict[str, Any] = {"policy_noise": "inferred", "critic_target": "td"}
-WEIGHT_FREE: dict[str, Any] = {"policy_noise": "fresh", "critic_target": "model"}
 
 
 #: task -> {label: return} drawn as horizontal lines on that task's plot (e.g. a scripted controller)
@@ -89,8 +83,7 @@ def run_cell(cell: Cell, seed: int, out: Path, budget: int, eval_every: int, eva
         return 0.0
     t0 = time.perf_counter()
     if cell.algo.startswith("peer:"):
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        from peers import run_peer  # noqa: PLC0415
+        from benchmarks.peers import run_peer  # noqa: PLC0415
 
         run_peer(cell.algo.split(":", 1)[1], cell.task, budget, seed, out, eval_every, eval_episodes,
                  task_overrides=cell.task_overrides)

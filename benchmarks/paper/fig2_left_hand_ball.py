@@ -4,15 +4,11 @@
 Paper: horizon 1000 (10 s), thousands of episodes. Ours: default `--horizon 200` (2 s; the task's
 final-step reward indicator follows the horizon), budget 10000 env steps = 50 episodes, 3 seeds.
 
-    nice -n 10 python benchmarks/paper/fig2_left_hand_ball.py [--budget 10000] [--horizon 200] [--quick]
+    nice -n 10 python -m benchmarks.paper.fig2_left_hand_ball [--budget 10000] [--horizon 200] [--quick]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
 
 
 def extra(p) -> None:

@@ -2,23 +2,16 @@
 
 Paper: cart-pole swing-up-free balance, ~ 5e4-1e5 steps, 5 seeds per method (their Fig. 2 middle).
 Ours: the `cartpole` balance task (200-step episodes, reward max ~200), default budget 5000 steps, 3 seeds.
-Since stop 13 the methods run with the per-task settings of tasks/cartpole.yaml (tuned on seeds 0-3 at
-20000 steps); the tuned grid is reported on fresh seeds: `--budget 20000 --eval-every 1000 --first-seed 4`.
+Since 5609731 the methods run with the per-task settings of tasks/cartpole.yaml (tuned on seeds 0-3 at
+20000 steps, benchmarks/tuning/tune_cartpole.py); the tuned grid is reported on fresh seeds:
+`--budget 20000 --eval-every 1000 --first-seed 4`.
 
-    nice -n 10 python benchmarks/paper/fig2_middle_cartpole.py [--budget 5000] [--seeds 3] [--quick]
+    nice -n 10 python -m benchmarks.paper.fig2_middle_cartpole [--budget 5000] [--seeds 3] [--quick]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
-
-#: overrides for the baselines that diverged with the defaults on point_mass (see docs/RESULTS.md);
-#: empty = defaults. The cart-pole's own tuned settings (stop 13) live in its per-task file,
-#: svg_control/algo_configs/tasks/cartpole.yaml, which every run here reads.
-TUNED: dict[str, dict] = {"svg0": {}, "dpg": {}}
+from benchmarks.paper.common import Cell, main_for
+from benchmarks.presets import BASELINE_OVERRIDES
 
 
 def cells(args) -> list[Cell]:
@@ -26,8 +19,8 @@ def cells(args) -> list[Cell]:
         Cell("svg-inf", "cartpole", "svg-inf"),
         Cell("svg1", "cartpole", "svg1"),
         Cell("svg1-er", "cartpole", "svg1-er"),
-        Cell("svg0", "cartpole", "svg0", TUNED["svg0"]),
-        Cell("dpg", "cartpole", "dpg", TUNED["dpg"]),
+        Cell("svg0", "cartpole", "svg0", BASELINE_OVERRIDES["svg0"]),
+        Cell("dpg", "cartpole", "dpg", BASELINE_OVERRIDES["dpg"]),
     ]
 
 

@@ -4,23 +4,20 @@ hurts SVG(1) (which also uses the model) less than DPG (which relies on the crit
 Paper: cart-pole, critic first layer 200/100/50. Ours: `cartpole`, critic_hidden = [N, 128] for
 N in 200, 100, 50, SVG(1) and DPG, default budget 5000 steps, 3 seeds (18 runs).
 
-    nice -n 10 python benchmarks/paper/fig2_right_value_size.py [--budget 5000] [--quick]
+    nice -n 10 python -m benchmarks.paper.fig2_right_value_size [--budget 5000] [--quick]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
-from fig2_middle_cartpole import TUNED  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
+from benchmarks.presets import BASELINE_OVERRIDES
 
 
 def cells(args) -> list[Cell]:
     out = []
     for algo in ("svg1", "dpg"):
         for n in (200, 100, 50):
-            out.append(Cell(f"{algo}-critic{n}", "cartpole", algo, {**TUNED.get(algo, {}), "critic_hidden": [n, 128]}))
+            overrides = {**BASELINE_OVERRIDES.get(algo, {}), "critic_hidden": [n, 128]}
+            out.append(Cell(f"{algo}-critic{n}", "cartpole", algo, overrides))
     return out
 
 

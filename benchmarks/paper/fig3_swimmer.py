@@ -3,21 +3,17 @@ shrinking the model 20 -> 10 -> 5 hidden units per state dimension hurts SVG(inf
 (right) on swimmer5 / swimmer7 SVG(1)-ER beats SVG(inf), SVG(1), SVG(0) and DPG.
 
 Paper: ~1e5-1e6 steps. Ours: default budget 5000 steps (10 episodes of 500), 3 seeds.
-`--part left|right|all` picks the panel. `--frame egocentric` (the default since stop 12) observes the goal
+`--part left|right|all` picks the panel. `--frame egocentric` (the default since af0e29a) observes the goal
 and the nose velocity in the head's frame; `--frame world` is the world-frame swimmer of the 5000-step
 tables in docs/RESULTS.md, on which no learner learned to steer.
 
-    nice -n 10 python benchmarks/paper/fig3_swimmer.py [--part all] [--budget 5000] [--quick]
+    nice -n 10 python -m benchmarks.paper.fig3_swimmer [--part all] [--budget 5000] [--quick]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
-from fig2_middle_cartpole import TUNED  # noqa: E402
-from swimmer_reference import reference_returns  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
+from benchmarks.paper.swimmer_reference import reference_returns
+from benchmarks.presets import BASELINE_OVERRIDES
 
 
 def extra(p) -> None:
@@ -37,7 +33,7 @@ def cells(args) -> list[Cell]:
     if args.part in ("right", "all"):
         for task in ("swimmer5", "swimmer7"):
             for algo in ("svg1-er", "svg-inf", "svg1", "svg0", "dpg"):
-                out.append(Cell(f"{task}-{algo}", task, algo, dict(TUNED.get(algo, {})), frame))
+                out.append(Cell(f"{task}-{algo}", task, algo, dict(BASELINE_OVERRIDES.get(algo, {})), frame))
     return out
 
 

@@ -4,20 +4,16 @@ gripper, monoped, half_cheetah and walker.
 Paper: 1e5-1e6+ steps per task, several seeds. Ours: default budget 5000 steps, 3 seeds
 (6 tasks x 4 algorithms x 3 seeds = 72 runs: hours on this machine; use --tasks to pick).
 
-    nice -n 10 python benchmarks/paper/fig4_suite.py [--tasks reacher,monoped] [--budget 5000] [--quick]
-    nice -n 10 python benchmarks/paper/fig4_suite.py --tasks half_cheetah,walker --budget 20000 --eval-every 2000 \
+    nice -n 10 python -m benchmarks.paper.fig4_suite [--tasks reacher,monoped] [--budget 5000] [--quick]
+    nice -n 10 python -m benchmarks.paper.fig4_suite --tasks half_cheetah,walker --budget 20000 --eval-every 2000 \
         --name fig4_suite_20k [--weight-free]
 
 ``--weight-free`` adds SVG(1)-ER with the weight-free estimator (``<task>-svg1-er-wf``) beside the paper's.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WEIGHT_FREE, Cell, main_for  # noqa: E402
-from fig2_middle_cartpole import TUNED  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
+from benchmarks.presets import BASELINE_OVERRIDES, WEIGHT_FREE
 
 TASKS = ("reacher", "reacher_moving", "gripper", "monoped", "half_cheetah", "walker")
 
@@ -30,7 +26,7 @@ def extra(p) -> None:
 def cells(args) -> list[Cell]:
     out = []
     for task in args.tasks.split(","):
-        out += [Cell(f"{task}-{algo}", task, algo, dict(TUNED.get(algo, {})))
+        out += [Cell(f"{task}-{algo}", task, algo, dict(BASELINE_OVERRIDES.get(algo, {})))
                 for algo in ("svg1-er", "svg1", "svg0", "dpg")]
         if args.weight_free:
             out.append(Cell(f"{task}-svg1-er-wf", task, "svg1-er", dict(WEIGHT_FREE)))

@@ -7,23 +7,19 @@ re-implemented in torch for SVG; HalfCheetah and Hopper keep the root x in the o
 ``svg_control/tasks/gymnasium_task.py``), with the same budget, seeds and evaluation protocol
 (deterministic policy, evaluation seeds from trainer.EVAL_SEED_BASE), one update per env step.
 
-SVG(1)-ER runs each task's own settings (``svg_control/algo_configs/tasks/gym_<id>.yaml``): since stop 10
+SVG(1)-ER runs each task's own settings (``svg_control/algo_configs/tasks/gym_<id>.yaml``): since 41d8304
 HalfCheetah-v5 and Hopper-v5 use the weight-free estimators there (docs/RESULTS.md).
 
 Published tables: 1e6 steps. Ours: default 10000 steps, 3 seeds; far too short for HalfCheetah/Hopper
 to mean more than "which learns first".
 
-    nice -n 10 python benchmarks/paper/gymnasium_envs.py [--envs InvertedPendulum-v5] [--budget 10000] [--td3]
-    nice -n 10 python benchmarks/paper/gymnasium_envs.py --envs Hopper-v5 --budget 30000 --seeds 5 --compiled \
+    nice -n 10 python -m benchmarks.paper.gymnasium_envs [--envs InvertedPendulum-v5] [--budget 10000] [--td3]
+    nice -n 10 python -m benchmarks.paper.gymnasium_envs --envs Hopper-v5 --budget 30000 --seeds 5 --compiled \
         --only Hopper-v5-svg1-er-compiled
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
 
 ENVS = ("InvertedPendulum-v5", "HalfCheetah-v5", "Hopper-v5")
 

@@ -4,18 +4,15 @@ Per figure and label: mean ± std over seeds of the evaluation return at fixed s
 throughput (env steps / wall s, evaluation included, one process, one update per env step). For
 monoped_vs_sac also the ratios ours / SAC.
 
-    python benchmarks/paper/headline.py
+    python -m benchmarks.paper.headline
 """
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RUNS, load, return_at  # noqa: E402
+from benchmarks.paper.common import RUNS, load, return_at
 
 
 def table(figure: str, steps: tuple[int, ...]) -> dict[str, dict]:

@@ -1,19 +1,15 @@
 """Monoped at a longer budget: SVG(1)-ER (and SB3 SAC) for 30000 steps, so that the robustness claim has
-standing policies to test (at 5000 steps none of ours stood; `monoped_robustness.py --runs
-runs/paper/monoped_long` evaluates these).
+standing policies to test (at 5000 steps none of ours stood; `python -m benchmarks.paper.monoped_robustness
+--runs runs/paper/monoped_long` evaluates these).
 
 Paper: monoped trained for ~1e6 steps. Ours: 30000 steps (150 episodes of 200), 3 seeds, every method's
 default settings (the monoped's per-task file for svg1-er).
 
-    nice -n 10 python benchmarks/paper/monoped_long.py [--only svg1-er] [--budget 30000] [--td3]
+    nice -n 10 python -m benchmarks.paper.monoped_long [--only svg1-er] [--budget 30000] [--td3]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
 
 
 def extra(p) -> None:

@@ -2,14 +2,14 @@
 noise from 0 to 25 % of the actuator strength (the paper: trained with 5 % noise for 200 steps, the
 policy stays up for much longer episodes and tolerates larger noise).
 
-Uses the final policies of `monoped_vs_sac.py` (runs/paper/monoped_vs_sac/*-s<seed>/): ours from
+Uses the final policies of `benchmarks/paper/monoped_vs_sac.py` (runs/paper/monoped_vs_sac/*-s<seed>/): ours from
 policy.safetensors, SAC's from sb3_model.zip. Both task options exist in svg_control/tasks/monoped.py
 (`horizon=`, `actuator_noise=`; training used the defaults 200 and 0.05).
 
 Success of an episode: over its last 50 steps, mean cos(pitch) > 0.9 and mean |z - 1.21| < 0.15
 (upright and standing). Deterministic (mean) actions; 10 episodes per point, seeds 2_000_000 + i.
 
-    nice -n 10 python benchmarks/paper/monoped_robustness.py [--horizons 200,1000] [--noises 0,0.05,0.1,0.15,0.2,0.25]
+    nice -n 10 python -m benchmarks.paper.monoped_robustness [--horizons 200,1000] [--noises 0,0.05,0.1,0.15,0.2,0.25]
 """
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import FIGURES, RUNS, git_commit  # noqa: E402
+from benchmarks.paper.common import FIGURES, RUNS, git_commit
 
 STAND = 1.21
 
@@ -90,7 +89,7 @@ def main() -> None:
     noises = [float(n) for n in a.noises.split(",")]
     pols = policies(Path(a.runs), set(a.labels.split(",")) if a.labels else None)
     if not pols:
-        sys.exit(f"no finished runs under {a.runs}: run monoped_vs_sac.py first")
+        sys.exit(f"no finished runs under {a.runs}: run python -m benchmarks.paper.monoped_vs_sac first")
     results = []
     for label, acts in pols.items():
         for h in horizons:

@@ -4,15 +4,11 @@ update per env step, one process, one thread, evaluation time included for both)
 
 Paper: monoped trained for ~1e6 steps (no SAC: it postdates the paper). Ours: default 5000 steps, 3 seeds.
 
-    nice -n 10 python benchmarks/paper/monoped_vs_sac.py [--budget 5000] [--td3] [--quick]
+    nice -n 10 python -m benchmarks.paper.monoped_vs_sac [--budget 5000] [--td3] [--quick]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
 
 
 def extra(p) -> None:

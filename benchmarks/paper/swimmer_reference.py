@@ -14,8 +14,8 @@ reported on the learners' own evaluation episodes (reset seeds 1_000_000 + i, th
 next to the zero action. It reads the egocentric observation (``Swimmer(egocentric=True)``); the returns
 are those of either frame, which share physics, resets and reward.
 
-    python benchmarks/paper/swimmer_reference.py                 # all three swimmers, grid re-searched
-    python benchmarks/paper/swimmer_reference.py --no-search     # evaluate the committed GAITS only
+    python -m benchmarks.paper.swimmer_reference                 # all three swimmers, grid re-searched
+    python -m benchmarks.paper.swimmer_reference --no-search     # evaluate the committed GAITS only
 """
 from __future__ import annotations
 
@@ -23,16 +23,12 @@ import argparse
 import itertools
 import json
 import math
-import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RUNS  # noqa: E402
-
-from svg_control.tasks import make_task  # noqa: E402
+from benchmarks.paper.common import RUNS
+from svg_control.tasks import make_task
 
 EVAL_SEED = 1_000_000  # the trainer's evaluation episodes
 TUNE_SEED = 2_000_000  # disjoint from them: the grid never sees an evaluation episode

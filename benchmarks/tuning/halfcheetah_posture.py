@@ -5,24 +5,21 @@ Whether that is ours alone or the task's at this budget decides whether it is a 
 The root pitch (``qpos[2]``) is read over the episode's steps 200-1000 (after the start-up transient);
 |pitch| > 2 rad is upside down.
 
-    python benchmarks/paper/halfcheetah_posture.py [--runs runs/paper/gymnasium_envs] [--labels svg1-er sac td3]
+    python -m benchmarks.tuning.halfcheetah_posture [--runs runs/paper/gymnasium_envs] [--labels svg1-er sac td3]
 
 Peers are loaded from their ``sb3_model.zip``, which ``benchmarks/peers.py`` wrote on this machine.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from peers import deterministic_policy  # noqa: E402
-
-from svg_control.tasks.registry import make_task  # noqa: E402
-from svg_control.trainer import EVAL_SEED_BASE, load_trained_policy  # noqa: E402
+from benchmarks.peers import deterministic_policy
+from svg_control.tasks.registry import make_task
+from svg_control.trainer import EVAL_SEED_BASE, load_trained_policy
 
 TASK = "gym:HalfCheetah-v5"
 SETTLE = 200  # steps of start-up transient left out of the posture

@@ -1,19 +1,15 @@
 """Probe: one 64x64 model network instead of 14 per-dimension 32x32 sub-networks, for SVG(1)-ER on the monoped.
 
 Why: the single network makes the monoped's training loop 2.96x SAC's env steps/s instead of 2.44x
-(`benchmarks/throughput.py --set model_per_dimension=false --set model_hidden=[64,64]`), and
-CALIBRATION.md found it as accurate offline. Does the policy learn as well? Same protocol and budget as
+(`python -m benchmarks.throughput --set model_per_dimension=false --set model_hidden=[64,64]`), and
+a single network was as accurate offline (docs/DESIGN.md). Does the policy learn as well? Same protocol and budget as
 Fig. 4's monoped cell (5000 steps, eval every 1000, seeds 0-2), which is the per-dimension baseline.
 
-    nice -n 10 python benchmarks/paper/probe_model_net.py [--seeds 3]
+    nice -n 10 python -m benchmarks.tuning.probe_model_net [--seeds 3]
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Cell, main_for  # noqa: E402
+from benchmarks.paper.common import Cell, main_for
 
 
 def cells(args) -> list[Cell]:
