@@ -1,6 +1,6 @@
 """Headless trainer: the nodes' algorithm in one process, no DDS in between.
 
-It drives the very same ``SVGAgent`` the learner node uses (act, observe,
+It drives the very same ``Learner`` the learner node uses (act, observe,
 update per environment step), so benchmark and paper-figure numbers describe
 the product. Output directory layout::
 
@@ -23,9 +23,10 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from .core.agent import SVGAgent
+from .core.algos import make_learner
 from .core.checkpoint import load_checkpoint, save_checkpoint
 from .core.config import build_config
+from .core.learner import Learner
 from .core.policy import GaussianPolicy
 from .core.serialization import load_policy_bytes, policy_to_bytes
 from .core.task import Task
@@ -77,7 +78,7 @@ def evaluate_policy(policy: GaussianPolicy, task: Task, episodes: int, seed_base
     return evaluate_returns(lambda obs: policy.act(obs, deterministic, generator)[0], task, episodes, seed_base)
 
 
-def learn_step(agent: SVGAgent, task: Task, obs: np.ndarray) -> tuple[np.ndarray, bool]:
+def learn_step(agent: Learner, task: Task, obs: np.ndarray) -> tuple[np.ndarray, bool]:
     """One environment step of online learning: act, step, observe, then ``updates_per_step`` updates.
 
     Returns (next observation, episode ended); the caller resets the task (with its own seed policy).
@@ -92,16 +93,17 @@ def learn_step(agent: SVGAgent, task: Task, obs: np.ndarray) -> tuple[np.ndarray
     return result.obs, result.terminated or result.truncated
 
 
-def build_agent(settings: RunSettings) -> tuple[SVGAgent, Task, Task]:
+def build_agent(settings: RunSettings) -> tuple[Learner, Task, Task]:
     torch.manual_seed(settings.seed)
     task = make_task(settings.task, **settings.task_overrides)
     eval_task = make_task(settings.task, **settings.task_overrides)
     config = build_config(settings.algo, settings.overrides, task=settings.task)
-    agent = SVGAgent(task.spec, task.reward_torch, config, seed=settings.seed, device=settings.device)
+    agent = make_learner(settings.algo, task.spec, task.reward_torch, config, seed=settings.seed,
+                         device=settings.device)
     return agent, task, eval_task
 
 
-def _write_config(out: Path, settings: RunSettings, agent: SVGAgent) -> None:
+def _write_config(out: Path, settings: RunSettings, agent: Learner) -> None:
     doc = {
         "task": settings.task, "algo": settings.algo, "steps": settings.steps, "seed": settings.seed,
         "eval_every": settings.eval_every, "eval_episodes": settings.eval_episodes,
@@ -136,9 +138,7 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     if resume:
         if not load_checkpoint(agent, ckpt_dir):
             raise FileNotFoundError(f"--resume: no checkpoint in {ckpt_dir}")
-        last = (agent.replay.next_index - 1) % agent.replay.capacity
-        if agent.replay.size and not (agent.replay.terminated[last] or agent.replay.truncated[last]):
-            agent.episode_count += 1  # the interrupted episode is not continued: keep k-step windows from spanning it
+        agent.close_interrupted_episode()
         if metrics_path.exists():
             records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
             records = [r for r in records if r["step"] <= agent.env_steps]
@@ -181,7 +181,7 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     return records
 
 
-def save_policy(agent: SVGAgent, path: Path) -> None:
+def save_policy(agent: Learner, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(policy_to_bytes(agent.policy, agent.policy_version))
     tmp.replace(path)

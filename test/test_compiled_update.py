@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from svg_control.core.agent import SVGAgent
+from svg_control.core.algos import make_learner
 from svg_control.core.config import build_config
+from svg_control.core.learner import Learner
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
 
@@ -25,11 +26,11 @@ ESTIMATORS = {
 }
 
 
-def twins(overrides: dict, transitions: int = 120, seed: int = 3) -> tuple[SVGAgent, SVGAgent]:
+def twins(overrides: dict, transitions: int = 120, seed: int = 3) -> tuple[Learner, Learner]:
     """An eager and a compiled agent, same seed, each holding the same transitions of the point mass."""
     task = point_mass()
-    agents = [SVGAgent(task.spec, task.reward_torch, build_config("svg1-er", {**SMALL, **overrides,
-                                                                             "compile_update": compiled}), seed)
+    agents = [make_learner("svg1-er", task.spec, task.reward_torch,
+                           build_config("svg1-er", {**SMALL, **overrides, "compile_update": compiled}), seed)
               for compiled in (False, True)]
     rng = np.random.default_rng(seed)
     obs = task.reset(seed=seed)
@@ -44,7 +45,7 @@ def twins(overrides: dict, transitions: int = 120, seed: int = 3) -> tuple[SVGAg
     return agents[0], agents[1]
 
 
-def assert_same_state(eager: SVGAgent, compiled: SVGAgent) -> None:
+def assert_same_state(eager: Learner, compiled: Learner) -> None:
     for name, module in eager.modules().items():
         other = compiled.modules()[name].state_dict()
         for key, value in module.state_dict().items():
@@ -111,7 +112,8 @@ def test_compile_update_refuses_what_it_does_not_implement(overrides: dict, mess
     task = point_mass()
     algo = overrides.pop("algo_name", "svg1-er")
     with pytest.raises(ValueError, match=message if algo == "svg1-er" else "compile_update"):
-        SVGAgent(task.spec, task.reward_torch, build_config(algo, {**SMALL, **overrides, "compile_update": True}))
+        make_learner(algo, task.spec, task.reward_torch,
+                     build_config(algo, {**SMALL, **overrides, "compile_update": True}))
 
 
 def test_an_untraceable_reward_falls_back_to_eager_with_a_warning() -> None:
@@ -121,7 +123,8 @@ def test_an_untraceable_reward_falls_back_to_eager_with_a_warning() -> None:
         scale = float(next_obs.abs().max() >= 0)  # a Python float from a tensor: torch.compile(fullgraph) refuses
         return -scale * (next_obs**2).sum(-1)
 
-    agent = SVGAgent(task.spec, reward_with_host_sync, build_config("svg1-er", {**SMALL, "compile_update": True}))
+    agent = make_learner("svg1-er", task.spec, reward_with_host_sync,
+                         build_config("svg1-er", {**SMALL, "compile_update": True}))
     _, filled = twins({})
     agent.replay = filled.replay
     with pytest.warns(RuntimeWarning, match="running eager instead"):

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from svg_control.core.agent import SVGAgent, make_agent
+from svg_control.core.algos import make_learner
 from svg_control.core.config import ALGORITHMS, AgentConfig, build_config, parse_override
+from svg_control.core.learner import Learner
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
 from svg_control.trainer import evaluate_policy
@@ -23,7 +24,7 @@ SMALL = {"policy_hidden": [16, 16], "critic_hidden": [32, 32], "model_hidden": [
          "batch_size": 32, "planner_rollouts": 4, "planner_horizon": 20}
 
 
-def run(agent: SVGAgent, task, steps: int, seed: int = 0) -> list[dict[str, float]]:
+def run(agent: Learner, task, steps: int, seed: int = 0) -> list[dict[str, float]]:
     """The trainer's loop (act, observe, update) for ``steps`` environment steps; returns every update's losses."""
     losses = []
     obs = task.reset(seed=seed * 1000)
@@ -40,11 +41,11 @@ def run(agent: SVGAgent, task, steps: int, seed: int = 0) -> list[dict[str, floa
     return losses
 
 
-def params_copy(agent: SVGAgent) -> dict[str, dict[str, torch.Tensor]]:
+def params_copy(agent: Learner) -> dict[str, dict[str, torch.Tensor]]:
     return {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in agent.modules().items()}
 
 
-def assert_params_equal(agent: SVGAgent, saved: dict[str, dict[str, torch.Tensor]], names=None) -> None:
+def assert_params_equal(agent: Learner, saved: dict[str, dict[str, torch.Tensor]], names=None) -> None:
     for name, module in agent.modules().items():
         if names is not None and name not in names:
             continue
@@ -52,7 +53,7 @@ def assert_params_equal(agent: SVGAgent, saved: dict[str, dict[str, torch.Tensor
             assert torch.equal(v, saved[name][k]), f"{name}.{k} changed"
 
 
-def all_finite(agent: SVGAgent) -> bool:
+def all_finite(agent: Learner) -> bool:
     return all(torch.isfinite(v).all() for m in agent.modules().values() for v in m.state_dict().values()
                if v.is_floating_point())
 
@@ -62,7 +63,7 @@ def all_finite(agent: SVGAgent) -> bool:
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_every_algorithm_runs_on_point_mass(algo):
     task = point_mass()
-    agent = make_agent(algo, task.spec, task.reward_torch, build_config(algo, SMALL), seed=0)
+    agent = make_learner(algo, task.spec, task.reward_torch, build_config(algo, SMALL), seed=0)
     before = params_copy(agent)
     losses = run(agent, task, 150)
     assert agent.env_steps == 150 and len(agent.replay) == 150 and agent.episode_count == 3
@@ -81,7 +82,7 @@ def test_every_algorithm_runs_on_point_mass(algo):
 
 def test_learned_reward_model_is_used_when_no_reward_is_given():
     task = point_mass()
-    agent = make_agent("svg1-er", task.spec, None, build_config("svg1-er", SMALL), seed=0)
+    agent = make_learner("svg1-er", task.spec, None, build_config("svg1-er", SMALL), seed=0)
     assert agent.reward_model is not None and agent.reward_fn is agent.reward_model
     before = params_copy(agent)
     losses = run(agent, task, 100)
@@ -97,7 +98,7 @@ def test_learned_reward_model_is_used_when_no_reward_is_given():
 @pytest.mark.parametrize("algo", ["svg1-er", "svg0", "svg1"])
 def test_update_runs_model_then_critic_then_policy(algo, monkeypatch):
     task = point_mass()
-    agent = make_agent(algo, task.spec, task.reward_torch, build_config(algo, SMALL), seed=0)
+    agent = make_learner(algo, task.spec, task.reward_torch, build_config(algo, SMALL), seed=0)
     calls = []
     for part in ("_update_model", "_update_critic", "_update_policy"):
         original = getattr(agent, part)
@@ -120,7 +121,7 @@ def test_svg1_er_shared_policy_forward_gives_the_same_step_as_separate_forwards(
     from svg_control.core import estimators as est
 
     task = point_mass()
-    agents = [make_agent("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", SMALL), seed=0)
+    agents = [make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", SMALL), seed=0)
               for _ in range(2)]
     for agent in agents:
         run(agent, task, agent.config.min_replay)  # identical experience and one identical update
@@ -129,12 +130,12 @@ def test_svg1_er_shared_policy_forward_gives_the_same_step_as_separate_forwards(
         shared.update()
         c = separate.config
         batch = separate.replay.sample(c.batch_size, separate.rng, separate.device, separate.dtype)
-        separate._update_model(batch)
+        report = separate._update_model(batch)
         weights = est.importance_weights(separate.policy, batch["obs"], batch["action"], batch["log_prob"],
                                          c.iw_truncation)
-        separate._update_critic(batch, weights)
-        separate._update_policy(batch, weights)
-        separate.updates += 1
+        report.update(separate._update_critic(batch, weights, {}))
+        report.update(separate._update_policy(batch, weights))
+        separate._record(report)  # counts the update and the policy's new version
     assert shared.policy_version == separate.policy_version == 6
     for k, v in shared.policy.state_dict().items():
         torch.testing.assert_close(v, separate.policy.state_dict()[k], rtol=1e-5, atol=1e-6, msg=k)
@@ -143,7 +144,7 @@ def test_svg1_er_shared_policy_forward_gives_the_same_step_as_separate_forwards(
 def test_no_update_before_min_replay():
     task = point_mass()
     cfg = build_config("svg1-er", SMALL, {"min_replay": 40})
-    agent = make_agent("svg1-er", task.spec, task.reward_torch, cfg, seed=0)
+    agent = make_learner("svg1-er", task.spec, task.reward_torch, cfg, seed=0)
     before = params_copy(agent)
     obs = task.reset(seed=0)
     for i in range(1, 41):
@@ -166,7 +167,7 @@ def test_no_update_before_min_replay():
 def test_policy_warmup_holds_the_policy_while_model_and_critic_learn():
     task = point_mass()
     cfg = build_config("svg1-er", SMALL, {"min_replay": 16, "policy_warmup": 5})
-    agent = make_agent("svg1-er", task.spec, task.reward_torch, cfg, seed=0)
+    agent = make_learner("svg1-er", task.spec, task.reward_torch, cfg, seed=0)
     obs = task.reset(seed=0)
     for _ in range(16):
         action, log_prob = agent.act(obs)
@@ -188,7 +189,7 @@ def test_policy_warmup_holds_the_policy_while_model_and_critic_learn():
 
 def learning_run(algo: str, steps: int, seed: int, overrides: dict | None = None) -> tuple[float, float]:
     task = point_mass()
-    agent = make_agent(algo, task.spec, task.reward_torch, build_config(algo, overrides), seed=seed)
+    agent = make_learner(algo, task.spec, task.reward_torch, build_config(algo, overrides), seed=seed)
     untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
     run(agent, task, steps, seed)
     trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
@@ -225,22 +226,30 @@ def test_weight_free_svg1_er_learns_point_mass(seed, steps):
     assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
 
 
+def critic_target(agent: Learner, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """What the critic regresses on for ``batch``, the noise drawn as the update draws it."""
+    batch = agent.prepare_batch(batch)
+    with torch.no_grad():
+        noise = agent.draw_noise(batch, policy_steps=False)
+        return agent.value_target(batch, noise, agent.importance_weights(batch)[1])
+
+
 def test_model_critic_target_ignores_the_stored_reward_and_weights():
     """critic_target=model regresses V on r(s, a_new, s'_model) + gamma V'(s'_model): the recorded reward plays
     no part, and the squared errors are not importance weighted (still reported as iw_mean)."""
     task = point_mass()
-    agent = make_agent("svg1-er", task.spec, task.reward_torch,
+    agent = make_learner("svg1-er", task.spec, task.reward_torch,
                        build_config("svg1-er", {**SMALL, "critic_target": "model"}), seed=0)
     run(agent, task, 100)
     batch = agent.replay.sample(32, np.random.default_rng(1), agent.device, agent.dtype)
     state = agent.generator.get_state()
-    target = agent._critic_target(batch, None)
+    target = critic_target(agent, batch)
     agent.generator.set_state(state)
-    target_bad_reward = agent._critic_target({**batch, "reward": batch["reward"] + 1e3}, None)
+    target_bad_reward = critic_target(agent, {**batch, "reward": batch["reward"] + 1e3})
     torch.testing.assert_close(target, target_bad_reward)
-    td = make_agent("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", SMALL), seed=0)
+    td = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", SMALL), seed=0)
     td.critic_target.load_state_dict(agent.critic_target.state_dict())
-    assert not torch.allclose(td._critic_target({**batch, "reward": batch["reward"] + 1e3}, None), target)
+    assert not torch.allclose(critic_target(td, {**batch, "reward": batch["reward"] + 1e3}), target)
     assert "iw_mean" in agent.last_losses
 
 
@@ -266,7 +275,7 @@ BAD_TRANSITIONS = {
 @pytest.mark.parametrize("kind", sorted(BAD_TRANSITIONS))
 def test_observe_rejects_bad_transition_and_changes_nothing(kind):
     task = point_mass()
-    agent = make_agent("svg-inf", task.spec, task.reward_torch, build_config("svg-inf", SMALL), seed=0)
+    agent = make_learner("svg-inf", task.spec, task.reward_torch, build_config("svg-inf", SMALL), seed=0)
     for _ in range(3):
         agent.observe(good_transition())
     replay_before = {k: v.copy() for k, v in agent.replay.arrays().items()}
@@ -292,7 +301,7 @@ def test_nan_reward_fn_skips_the_policy_update_and_keeps_weights_finite(algo):
         r = task.reward_torch(obs, action, next_obs)
         return r + float("nan")
 
-    agent = make_agent(algo, task.spec, nan_reward, build_config(algo, SMALL), seed=0)
+    agent = make_learner(algo, task.spec, nan_reward, build_config(algo, SMALL), seed=0)
     policy_before = params_copy(agent)["policy"]
     opt_state_before = {k: {n: t.clone() for n, t in s.items()} for k, s in
                         agent.optimizers["policy"].state_dict()["state"].items()}
@@ -314,7 +323,8 @@ def test_nan_reward_fn_skips_the_policy_update_and_keeps_weights_finite(algo):
 
 def test_unknown_algorithm_names_the_valid_ones():
     task = point_mass()
-    for build in (lambda: build_config("svg2"), lambda: make_agent("svg2", task.spec, task.reward_torch),
+    for build in (lambda: build_config("svg2"),
+                  lambda: make_learner("svg2", task.spec, task.reward_torch, AgentConfig()),
                   lambda: AgentConfig(algo="svg2")):
         with pytest.raises(ValueError, match="svg2") as info:
             build()
@@ -324,7 +334,7 @@ def test_unknown_algorithm_names_the_valid_ones():
 def test_config_of_another_algorithm_is_refused():
     task = point_mass()
     with pytest.raises(ValueError, match="svg0"):
-        make_agent("svg0", task.spec, task.reward_torch, build_config("svg1-er"))
+        make_learner("svg0", task.spec, task.reward_torch, build_config("svg1-er"))
 
 
 @pytest.mark.parametrize(("key", "value"), [

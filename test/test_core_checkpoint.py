@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from svg_control.core.agent import SVGAgent, make_agent
+from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import LATEST, CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from svg_control.core.config import build_config
+from svg_control.core.learner import Learner
 from svg_control.core.toy import LinearGaussianTask, point_mass
 from svg_control.core.transition import Transition
 
@@ -25,12 +26,12 @@ SMALL = {"policy_hidden": [16, 16], "critic_hidden": [32, 32], "model_hidden": [
          "replay_capacity": 90, "min_replay": 40}
 
 
-def new_agent(algo: str = "svg1-er", seed: int = 0, task=None, **overrides) -> SVGAgent:
+def new_agent(algo: str = "svg1-er", seed: int = 0, task=None, **overrides) -> Learner:
     task = task or point_mass()
-    return make_agent(algo, task.spec, task.reward_torch, build_config(algo, SMALL, overrides), seed=seed)
+    return make_learner(algo, task.spec, task.reward_torch, build_config(algo, SMALL, overrides), seed=seed)
 
 
-def drive(agent: SVGAgent, steps: int, seed: int = 0) -> None:
+def drive(agent: Learner, steps: int, seed: int = 0) -> None:
     task = point_mass() if agent.spec.obs_dim == 2 else None
     assert task is not None
     obs = task.reset(seed=seed)
@@ -46,7 +47,7 @@ def drive(agent: SVGAgent, steps: int, seed: int = 0) -> None:
 COUNTERS = ("env_steps", "updates", "policy_version", "episode_count", "nonfinite_skips")
 
 
-def snapshot(agent: SVGAgent) -> dict:
+def snapshot(agent: Learner) -> dict:
     """Everything a checkpoint restores, deep-copied."""
     return {
         "modules": {n: {k: v.clone() for k, v in m.state_dict().items()} for n, m in agent.modules().items()},
@@ -99,7 +100,7 @@ def saved(tmp_path_factory) -> tuple[Path, dict, dict]:
     return directory, snap, next_losses
 
 
-def fresh_target() -> SVGAgent:
+def fresh_target() -> Learner:
     """An agent with its own, different, state to load into (or to protect from a bad file)."""
     agent = new_agent(seed=7)
     drive(agent, 44, seed=99)
@@ -159,7 +160,7 @@ def test_missing_or_empty_directory_returns_false(tmp_path):
 
 # -- bad files -------------------------------------------------------------------------------------------------
 
-def refuse(directory: Path, target: SVGAgent | None = None, match: str | None = None) -> None:
+def refuse(directory: Path, target: Learner | None = None, match: str | None = None) -> None:
     """Loading must raise CheckpointError and leave the target exactly as it was."""
     target = target or fresh_target()
     before = snapshot(target)
@@ -299,7 +300,7 @@ def test_new_run_in_a_directory_with_higher_numbered_old_checkpoints_keeps_its_o
     """Pruning goes by write time: an older run's higher-numbered files must not evict the new checkpoint."""
     import os
 
-    from svg_control.core.agent import make_agent
+    from svg_control.core.algos import make_learner
     from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
     from svg_control.core.toy import point_mass
 
@@ -308,8 +309,9 @@ def test_new_run_in_a_directory_with_higher_numbered_old_checkpoints_keeps_its_o
         old = tmp_path / f"checkpoint-{n:09d}-{n:09d}.safetensors"
         old.write_bytes(b"old")
         os.utime(old, (1_000_000, 1_000_000))
-    agent = make_agent("svg1-er", task.spec, task.reward_torch, seed=0)
+    agent = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er"), seed=0)
     path = save_checkpoint(agent, tmp_path)
     assert path.exists()
-    assert load_checkpoint(make_agent("svg1-er", task.spec, task.reward_torch, seed=1), tmp_path)
+    other = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er"), seed=1)
+    assert load_checkpoint(other, tmp_path)
     assert len(list(tmp_path.glob("checkpoint-*.safetensors"))) == 3  # the new one + KEEP=2 most recent others

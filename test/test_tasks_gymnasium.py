@@ -41,13 +41,13 @@ def test_unknown_gymnasium_task_names_the_valid_ones():
 def test_root_x_is_for_the_reward_only(name):
     """The kept root x reaches the reward but no network: policy, V, model and the controller's mirror
     give the same output whatever x is (a runner's x grows without bound)."""
-    from svg_control.core.agent import make_agent
+    from svg_control.core.algos import make_learner
     from svg_control.core.config import build_config
     from svg_control.nodes.fast_policy import mirror
 
     task = make_task(name)
     assert task.spec.reward_only_dims == (0,)
-    agent = make_agent("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", task=name))
+    agent = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er", task=name))
     obs = np.stack([task.reset(seed=s) for s in range(8)])
     agent.obs_norm.update(np.concatenate([obs, obs + 1.0]))
     far = obs.copy()

@@ -1,4 +1,4 @@
-"""Agent checkpoints: every network, optimiser state, replay contents and counter.
+"""Learner checkpoints: every network, optimiser state, replay contents and counter.
 
 Format: ``<dir>/checkpoint-<updates>.safetensors`` (all tensors) plus
 ``<dir>/latest.json`` naming it with its SHA-256, the resolved config and the
@@ -20,7 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .agent import SVGAgent
+from .learner import Learner
 
 LATEST = "latest.json"
 FORMAT = "svg_control.checkpoint.v1"
@@ -70,7 +70,7 @@ def _restore_optimizer(name: str, opt: torch.optim.Optimizer, tensors: dict[str,
     opt.load_state_dict({"state": state, "param_groups": groups})
 
 
-def save_checkpoint(agent: SVGAgent, directory: str | Path) -> Path:
+def save_checkpoint(agent: Learner, directory: str | Path) -> Path:
     """Write a complete checkpoint atomically; returns the tensor file's path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -147,7 +147,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
     return manifest
 
 
-def load_checkpoint(agent: SVGAgent, directory: str | Path) -> bool:
+def load_checkpoint(agent: Learner, directory: str | Path) -> bool:
     """Restore ``agent`` from the latest checkpoint in ``directory``; False if there is none.
 
     Everything is verified (hash, algorithm, dimensions, every tensor's shape)

@@ -1,38 +1,30 @@
-"""SVG(1)-ER's whole update (model, critic, policy) as one compiled function: ``compile_update: true``.
+"""``compile_update: true``: the learner's own update body, traced once by ``torch.compile``.
 
 Why: with the paper's small networks an eager update is ~500 tiny torch ops, and on a CPU their dispatch
-costs more than their arithmetic (docs/RESULTS.md, Throughput). Here the three gradients (``torch.func``),
-the policy's gradient clipping, the non-finite guard, Adam and the target critic's averaging are traced
-once by ``torch.compile`` into a few fused kernels. The steps are the eager learner's, in its order (the
-critic and the policy see the model after its step, the policy the critic after its step) and with its
-random draws; the arithmetic is the same up to float rounding (``test/test_compiled_update.py``), not bit
-for bit, so a seeded run differs from its eager twin. Eager stays the default: the first call compiles
-for 10-30 s and needs a C++ compiler.
+costs more than their arithmetic (docs/RESULTS.md, Throughput). Nothing of the algorithm is written here:
+:meth:`Learner.update_body` is compiled as it stands, with a functional :class:`FunctionalStep` in place of
+the eager one. Each network's gradient comes from ``torch.func`` (``torch.autograd.grad`` and
+``torch.optim.Adam.step`` cannot run inside a full-graph trace), the guard and clipping are the learner's
+``guarded``, and the target critic's averaging is masked by the critic's ``ok`` instead of branching on it.
+The result equals the eager update up to float rounding (``test/test_compiled_update.py``), not bit for
+bit, so a seeded run differs from its eager twin. Eager stays the default: the first call compiles for
+10-30 s and needs a C++ compiler.
 
-Adam is written out here (``adam_step``) because ``torch.optim.Adam.step`` cannot run inside the traced
-function; it keeps its moments and step count in the optimiser's own state, so checkpoints, resuming and
+Adam is written out (:func:`adam_step`) on the optimiser's own state, so checkpoints, resuming and
 switching between eager and compiled updates all see one optimiser.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from torch import nn
 from torch.func import functional_call, grad_and_value
-from torch.nn.utils import get_total_norm
 
-from . import estimators as est
-
-if TYPE_CHECKING:
-    from .agent import SVGAgent
+from .learner import Batch, Learner, LossOf, Report, guarded
 
 AdamState = list[list[torch.Tensor]]  # [params, exp_avg, exp_avg_sq, step], one entry per parameter
-
-#: what one compiled update reports, in this order (one tensor, read back with one host sync)
-REPORT = ("model_nll", "model_mse", "critic_loss", "iw_mean", "policy_objective", "sigma_mean",
-          "model_ok", "critic_ok", "policy_ok")
 
 
 def adam_state(optimizer: torch.optim.Optimizer) -> AdamState:
@@ -71,115 +63,68 @@ class _Closure(nn.Module):
         super().__init__()
         self.module = module
 
-    def forward(self, loss_of: Callable[[], tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, loss_of: LossOf) -> tuple[torch.Tensor, Report]:
         return loss_of()
 
 
-def value_and_grads(holder: _Closure, loss_of: Callable[[], tuple[torch.Tensor, torch.Tensor]]
-                    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """(loss, aux, gradient in the held module's parameters) of ``loss_of() -> (loss, aux)``."""
-    named = dict(holder.named_parameters())
+class FunctionalStep:
+    """The learner's ``Step`` in a traceable form: ``torch.func`` gradients and the written-out Adam."""
 
-    def call(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        return functional_call(holder, params, (loss_of,))
+    def __init__(self, holders: dict[str, _Closure], states: dict[str, AdamState], hyper: dict[str, tuple]) -> None:
+        self.holders, self.states, self.hyper = holders, states, hyper
 
-    grads, (value, aux) = grad_and_value(call, has_aux=True)({n: p.detach() for n, p in named.items()})
-    return value, aux, [grads[n] for n in named]
+    def __call__(self, name: str, loss_of: LossOf, clip: float | None = None
+                 ) -> tuple[torch.Tensor, Report, torch.Tensor]:
+        holder = self.holders[name]
+        named = dict(holder.named_parameters())
+
+        def call(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, Report]:
+            return functional_call(holder, params, (loss_of,))
+
+        grads, (loss, aux) = grad_and_value(call, has_aux=True)({n: p.detach() for n, p in named.items()})
+        grads, ok = guarded(loss, [grads[n] for n in named], clip)
+        adam_step(self.states[name], grads, ok, *self.hyper[name])
+        return loss.detach(), aux, ok
+
+    def average(self, target: nn.Module, source: nn.Module, tau: float, ok: torch.Tensor) -> None:
+        with torch.no_grad():
+            for tp, sp in zip(target.parameters(), source.parameters()):
+                tp.copy_(torch.where(ok, tp.lerp(sp, tau), tp))
 
 
 class CompiledUpdate:
-    """One call = the eager learner's SVG(1)-ER update (task reward, either estimator), traced and compiled."""
+    """One call = the learner's update body, traced and compiled; its report as ``update_body`` gives it."""
 
-    def __init__(self, agent: SVGAgent) -> None:
-        c = agent.config
-        if c.algo != "svg1-er":
-            raise ValueError(f"compile_update supports svg1-er only, not {c.algo!r}")
-        if agent.reward_model is not None:
+    def __init__(self, learner: Learner) -> None:
+        if not learner.compilable:
+            raise ValueError(f"compile_update does not support {learner.name!r}: its update draws or branches on "
+                             "the host")
+        if learner.reward_model is not None:
             raise ValueError("compile_update needs the task's own torch reward (not a learned reward model)")
-        for name, opt in agent.optimizers.items():  # adam_step writes out plain Adam only
+        for name, opt in learner.optimizers.items():  # adam_step writes out plain Adam only
             group = opt.param_groups[0]
             if len(opt.param_groups) != 1 or group["weight_decay"] or group["amsgrad"] or group["maximize"]:
                 raise ValueError(f"compile_update implements plain Adam; the {name} optimiser is not")
-        self.agent = agent
+        self.learner = learner
         # The compiled code is shared by every learner of the same task shapes and hyperparameters; each new
         # combination compiles once more. torch's default of 8 per function would leave a sweep that builds
         # many learners in one process (benchmarks/paper) running un-compiled after the 8th.
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-        self.holders = {name: _Closure(module) for name, module in
-                        (("model", agent.model), ("critic", agent.critic), ("policy", agent.policy))}
-        self._compiled = torch.compile(self._update, fullgraph=True, dynamic=False)
+        nets = {"policy": learner.policy, "model": learner.model, "critic": learner.critic}
+        self.holders = {name: _Closure(module) for name, module in nets.items() if module is not None}
+        self._compiled: Callable[..., Report] = torch.compile(self._body, fullgraph=True, dynamic=False)
         self.calls = 0  # completed calls: a failure on the first one is a tracing failure
 
-    def __call__(self, batch: dict[str, torch.Tensor], policy_steps: bool) -> dict[str, float]:
-        """Step the networks in place; the losses and, per network, whether it stepped (1.0) or not (0.0)."""
-        a = self.agent
-        states = {name: adam_state(opt) for name, opt in a.optimizers.items()}  # per call: a restore replaces them
-        hyper = {name: (group["lr"], tuple(group["betas"]), group["eps"])
-                 for name, group in ((n, opt.param_groups[0]) for n, opt in a.optimizers.items())}
-        # the eager learner's draws, in its order: the critic target's eta, then the policy step's
-        eta_critic = a._fresh_eta(batch) if a.model_critic_target else None
-        eta_policy = a._fresh_eta(batch) if a.fresh_policy_noise and policy_steps else None
-        report = self._compiled(batch, states, hyper, policy_steps, eta_critic, eta_policy)
+    def __call__(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool) -> Report:
+        """Step the networks in place; the report holds tensors, one host sync when the learner reads it."""
+        optimizers = self.learner.optimizers
+        states = {name: adam_state(opt) for name, opt in optimizers.items()}  # per call: a restore replaces them
+        hyper = {name: (opt.param_groups[0]["lr"], tuple(opt.param_groups[0]["betas"]), opt.param_groups[0]["eps"])
+                 for name, opt in optimizers.items()}
+        report = self._compiled(batch, noise, policy_steps, states, hyper)
         self.calls += 1
-        return dict(zip(REPORT, report.tolist()))
+        return report
 
-    def _update(self, batch: dict[str, torch.Tensor], states: dict[str, AdamState],
-                hyper: dict[str, tuple], policy_steps: bool, eta_critic: torch.Tensor | None,
-                eta_policy: torch.Tensor | None) -> torch.Tensor:
-        a, c = self.agent, self.agent.config
-        policy, model, critic, target = a.policy, a.model, a.critic, a.critic_target
-        obs, next_obs = batch["obs"], batch["next_obs"]
-        action = policy.clamp_action(batch["action"])
-
-        model_nll, model_mse, grads = value_and_grads(
-            self.holders["model"], lambda: model.nll_and_mse(obs, action, next_obs))
-        model_ok = torch.isfinite(model_nll) & torch.isfinite(get_total_norm(grads))
-        adam_step(states["model"], grads, model_ok, *hyper["model"])
-        if eta_critic is not None or eta_policy is not None:
-            batch = {**batch, "xi": model.infer_xi(obs, action, next_obs)}
-
-        with torch.no_grad():
-            # the policy does not move before its own step: this forward serves the weights, the critic
-            # target and the report; the policy step runs its own forward inside the differentiated function
-            mu, sigma = policy(obs)
-            weights = est.importance_weights_from(mu, sigma, batch["action"], batch["log_prob"], c.iw_truncation)
-            alive = 1.0 - batch["terminated"]
-            if eta_critic is not None:
-                reward, s_next = est.fresh_action_step(policy, model, a.reward_fn, batch, eta_critic, (mu, sigma))
-                critic_target = reward + c.gamma * alive * target(s_next)
-            else:
-                critic_target = batch["reward"] + c.gamma * alive * target(next_obs)
-
-        def critic_loss() -> tuple[torch.Tensor, torch.Tensor]:
-            sq_err = (critic(obs) - critic_target) ** 2
-            loss = sq_err.mean() if eta_critic is not None else (weights * sq_err).mean()
-            return loss, loss.detach()
-
-        critic_loss_value, _, grads = value_and_grads(self.holders["critic"], critic_loss)
-        critic_ok = torch.isfinite(critic_loss_value) & torch.isfinite(get_total_norm(grads))
-        adam_step(states["critic"], grads, critic_ok, *hyper["critic"])
-        with torch.no_grad():
-            for tp, sp in zip(target.parameters(), critic.parameters()):
-                tp.copy_(torch.where(critic_ok, tp.lerp(sp, c.polyak), tp))
-
-        objective = obs.new_zeros(())
-        policy_ok = torch.zeros((), dtype=torch.bool, device=obs.device)
-        if policy_steps:
-            def policy_loss() -> tuple[torch.Tensor, torch.Tensor]:
-                first_step = policy(obs)
-                if eta_policy is not None:
-                    value = est.svg1_fresh_objective(policy, model, a.reward_fn, critic, batch, c.gamma,
-                                                     eta_policy, first_step)
-                else:
-                    value = est.svg1_objective(policy, model, a.reward_fn, critic, batch, c.gamma, weights,
-                                               first_step)
-                return -value, value.detach()
-
-            neg_objective, objective, grads = value_and_grads(self.holders["policy"], policy_loss)
-            norm = get_total_norm(grads)
-            policy_ok = torch.isfinite(neg_objective) & torch.isfinite(norm)
-            clip = torch.clamp(c.grad_clip / (norm + 1e-6), max=1.0)
-            adam_step(states["policy"], [g * clip for g in grads], policy_ok, *hyper["policy"])
-        return torch.stack([model_nll, model_mse, critic_loss_value, weights.mean(), objective,
-                            (sigma / policy.action_scale).mean(), model_ok.to(obs.dtype), critic_ok.to(obs.dtype),
-                            policy_ok.to(obs.dtype)])
+    def _body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool,
+              states: dict[str, AdamState], hyper: dict[str, Any]) -> Report:
+        return self.learner.update_body(batch, noise, policy_steps, FunctionalStep(self.holders, states, hyper))

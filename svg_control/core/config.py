@@ -1,17 +1,20 @@
-"""Hyperparameters: one dataclass, per-algorithm defaults in YAML, overrides from the CLI.
+"""Hyperparameters: one dataclass, per-algorithm and per-task differences in YAML, overrides from the CLI.
 
-Defaults follow CALIBRATION.md (what worked for SVG(1)-ER on this machine).
+The dataclass holds every default (what worked for SVG(1)-ER on a 2-core CPU, docs/DESIGN.md);
+``algo_configs/<algo>.yaml`` holds only what an algorithm changes, ``algo_configs/tasks/<task>.yaml`` what
+a task changes. :func:`build_config` merges them in that order, then the caller's overrides.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-ALGORITHMS = ("svg-inf", "svg1", "svg1-er", "svg0", "svgk", "dpg", "ac", "planner")
+from .algos import ALGORITHMS, LEARNERS
+
 ALGO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "algo_configs"
 
 
@@ -60,10 +63,9 @@ class AgentConfig:
     #: svg1-er's critic: "td" (importance-weighted TD(0) on the recorded next state) or "model" (one model
     #: step at a fresh on-policy action with the recorded transition's inferred noise; unweighted)
     critic_target: str = "td"
-    #: svg1-er only: run each update as one torch.compile'd function (core/compiled_update.py): the same
+    #: run each update as one torch.compile'd function (core/compiled_update.py, svg1-er): the same
     #: steps, fewer and fused kernels; equal to the eager update up to float rounding, not bit for bit
     compile_update: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -98,8 +100,9 @@ class AgentConfig:
             raise ValueError(f"policy_noise must be 'inferred' or 'fresh', got {self.policy_noise!r}")
         if self.critic_target not in ("td", "model"):
             raise ValueError(f"critic_target must be 'td' or 'model', got {self.critic_target!r}")
-        if self.compile_update and self.algo != "svg1-er":
-            raise ValueError(f"compile_update is implemented for svg1-er only, not {self.algo!r}")
+        if self.compile_update and not LEARNERS[self.algo].compilable:
+            supported = ", ".join(name for name, cls in LEARNERS.items() if cls.compilable)
+            raise ValueError(f"compile_update is implemented for {supported} only, not {self.algo!r}")
         if self.model_noise not in ("additive", "heteroscedastic"):
             raise ValueError(f"model_noise must be 'additive' or 'heteroscedastic', got {self.model_noise!r}")
 

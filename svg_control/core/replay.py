@@ -97,6 +97,13 @@ class ReplayBuffer:
         flat = self._gather(idx.reshape(-1), device, dtype)
         return {name: v.reshape(idx.shape[0], k, *v.shape[1:]) for name, v in flat.items()}
 
+    def last_ends_episode(self) -> bool:
+        """Whether the newest stored transition ended its episode (True for an empty buffer)."""
+        if not self.size:
+            return True
+        last = (self.next_index - 1) % self.capacity
+        return bool(self.terminated[last] or self.truncated[last])
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Contents for checkpointing (whole arrays, with the ring position stored separately)."""
         return {name: getattr(self, name) for name in FIELDS}

@@ -1,0 +1,67 @@
+"""The algorithms, one module each, registered by name in one table.
+
+============ ========================== ======== ===========================================================
+name         class (module)             critic   what the policy maximises
+============ ========================== ======== ===========================================================
+svg-inf      SVGInf (svg_inf.py)        none     the re-enacted return of each whole real episode (Alg. 1)
+svg1         SVG1 (svg1.py)             V        SVG(1) on the most recent transitions, w = 1 (Alg. 2 on-policy)
+svg1-er      SVG1ER (svg1.py)           V        SVG(1) on replay, truncated importance weights (Alg. 2, eq. 13)
+svgk         SVGK (svgk.py)             V        k model steps along real windows, then V (eqs. 11-12)
+svg0         SVG0 (svg0.py)             Q        E_eta[Q(s, pi(s, eta))] on replay (section 4.3)
+dpg          DPG (dpg.py)               Q        Q(s, mu(s)) on replay (deterministic baseline)
+ac           ActorCritic (ac.py)        V        delta * log pi on the most recent transitions (baseline)
+planner      Planner (planner.py)       none     returns of model-sampled rollouts, once per episode (baseline)
+============ ========================== ======== ===========================================================
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from ..learner import Learner, RewardFn
+from ..task import TaskSpec
+from .ac import ActorCritic
+from .dpg import DPG
+from .planner import Planner
+from .svg0 import SVG0
+from .svg1 import SVG1, SVG1ER
+from .svg_inf import SVGInf
+from .svgk import SVGK
+
+if TYPE_CHECKING:  # config validates names against LEARNERS, so it imports this table
+    from ..config import AgentConfig
+
+#: every algorithm by the name configs, the CLI and the nodes use
+LEARNERS: dict[str, type[Learner]] = {cls.name: cls for cls in (SVGInf, SVG1, SVG1ER, SVG0, SVGK, DPG, ActorCritic,
+                                                                 Planner)}
+ALGORITHMS: tuple[str, ...] = tuple(LEARNERS)
+
+
+def learner_class(algo: str) -> type[Learner]:
+    """The class registered as ``algo`` (ValueError lists the valid names)."""
+    try:
+        return LEARNERS[algo]
+    except KeyError:
+        raise ValueError(f"unknown algorithm {algo!r}; valid: {', '.join(LEARNERS)}") from None
+
+
+def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig,
+                 seed: int = 0, device: str | torch.device = "cpu") -> Learner:
+    """Build the learner registered as ``algo`` with ``config`` (``config.build_config``), compiled if it asks.
+
+    ``compile_update: true`` wraps the learner's own update body in ``torch.compile``
+    (``core/compiled_update.py``); torch.compile is imported only then.
+    """
+    cls = learner_class(algo)
+    if config.algo != algo:
+        raise ValueError(f"config is for {config.algo!r} but algorithm {algo!r} was requested")
+    learner = cls(spec, reward_fn, config, seed, device)
+    if config.compile_update:
+        from ..compiled_update import CompiledUpdate
+
+        learner.compiled_update = CompiledUpdate(learner)
+    return learner
+
+
+__all__ = ["ALGORITHMS", "LEARNERS", "Learner", "learner_class", "make_learner"]
