@@ -37,13 +37,14 @@ from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
 from test_nodes_support import Probe, node_command, node_env, pick_domain
 
-from svg_control.core.agent import make_agent
+from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, read_manifest
 from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import policy_to_bytes, read_policy_bytes
 from svg_control.core.toy import point_mass
 from svg_control.nodes import messages, qos
+from svg_control.nodes.codecs import StepCodec
 from svg_control.nodes.controller import ControllerNode
 
 DOMAIN = pick_domain()
@@ -143,7 +144,7 @@ def test_learner_kill9_controller_keeps_policy_and_learner_resumes(system):
     # the checkpoint the kill left behind loads (checksum verified), and its replay holds real transitions
     ckpt = tmp / "ckpt"
     manifest = read_manifest(ckpt)
-    agent = make_agent("svg1-er", SPEC, point_mass().reward_torch, build_config("svg1-er", {
+    agent = make_learner("svg1-er", SPEC, point_mass().reward_torch, build_config("svg1-er", {
         "min_replay": 32, "batch_size": 32, "replay_capacity": 5000}))
     assert load_checkpoint(agent, ckpt)
     counters = manifest["counters"]
@@ -222,12 +223,12 @@ def test_simulator_kill9_watchdog_trips_and_recovers(system):
 
 CHECKPOINT_LOOP = textwrap.dedent("""
     import sys, numpy as np
-    from svg_control.core.agent import make_agent
+    from svg_control.core.algos import make_learner
     from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
     from svg_control.core.toy import point_mass
     from svg_control.core.transition import Transition
     task = point_mass()
-    agent = make_agent("svg1-er", task.spec, task.reward_torch)
+    agent = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er"))
     if not load_checkpoint(agent, sys.argv[1]):  # resume, as the learner does
         rng = np.random.default_rng(0)
         for _ in range(500):
@@ -255,7 +256,7 @@ def test_checkpoint_survives_kill9_at_any_moment(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         task = point_mass()
-        agent = make_agent("svg1-er", task.spec, task.reward_torch)
+        agent = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er"))
         assert load_checkpoint(agent, directory), "no loadable latest checkpoint after kill -9"
         assert len(agent.replay) == 500 and agent.updates >= updates
         updates = agent.updates
@@ -264,14 +265,14 @@ def test_checkpoint_survives_kill9_at_any_moment(tmp_path):
     data[-5] ^= 0xFF  # the verification on load is what protects "latest": flip a byte, it is refused
     latest.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="checksum"):
-        load_checkpoint(make_agent("svg1-er", SPEC, point_mass().reward_torch), directory)
+        load_checkpoint(make_learner("svg1-er", SPEC, point_mass().reward_torch, build_config("svg1-er")), directory)
     os.sync()
 
 
 # -- safety (controller in this process) -------------------------------------------------------------------
 def step_msg(obs, seq, first=False):
     return messages.array_msg(list(obs) + [0.0, 0.0, 0.0, float(first), 1.0, float(seq)],
-                              messages.step_layout(SPEC.obs_labels, N))
+                              StepCodec(SPEC).layout)
 
 
 def controller_policy() -> GaussianPolicy:
@@ -388,7 +389,7 @@ def test_learner_refuses_fresh_run_over_old_checkpoints(ros, tmp_path):
     from svg_control.nodes.learner import LearnerNode
     from svg_control.nodes.params import ParameterError
 
-    old = make_agent("svg1-er", SPEC, point_mass().reward_torch)
+    old = make_learner("svg1-er", SPEC, point_mass().reward_torch, build_config("svg1-er"))
     old.updates = 500
     save_checkpoint(old, tmp_path)
     with pytest.raises(ParameterError, match="checkpoint_dir"):

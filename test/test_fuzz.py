@@ -26,6 +26,7 @@ from svg_control.core.serialization import policy_to_bytes
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import wire_labels, wire_length
 from svg_control.nodes import messages, qos
+from svg_control.nodes.codecs import CommandCodec, StepCodec, TransitionCodec
 from svg_control.nodes.controller import ControllerNode
 from svg_control.nodes.learner import LearnerNode
 from svg_control.nodes.simulator import SimulatorNode
@@ -98,8 +99,8 @@ def test_controller_survives_malformed_steps(ros, probe):
     pub = probe.create_publisher(Float64MultiArray, "step", qos.STEP)
     assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
     rng = np.random.default_rng(0)
-    blocks = messages.step_blocks(SPEC.obs_labels, N)
-    good_layout = messages.step_layout(SPEC.obs_labels, N)
+    blocks = StepCodec(SPEC).blocks
+    good_layout = StepCodec(SPEC).layout
     msgs, bad, valid, seq = [], 0, 0, 0
     for i in range(1500):
         obs = rng.uniform(-10, 10, N)
@@ -139,12 +140,12 @@ def test_simulator_survives_malformed_commands(ros, probe):
     pub = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
     assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
     rng = np.random.default_rng(1)
-    blocks = messages.command_blocks(SPEC.joint_names, A)
+    blocks = CommandCodec(SPEC).blocks
     msgs, bad, valid = [], 0, 0
     for i in range(1500):
         row = rng.uniform(-5, 5, A)
         if i % 5 == 0:
-            msgs.append(messages.array_msg(row, messages.command_layout(SPEC.joint_names, A)))
+            msgs.append(messages.array_msg(row, CommandCodec(SPEC).layout))
             valid += 1
         elif i % 5 == 1:
             msgs.append(messages.array_msg(row, wrong_layouts(blocks, rng)))
@@ -167,7 +168,7 @@ def test_learner_survives_malformed_transitions(ros, probe):
     assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
     rng = np.random.default_rng(2)
     blocks = wire_labels(N, A)
-    layout = messages.transition_layout(N, A)
+    layout = TransitionCodec(SPEC).layout
     length = wire_length(N, A)
     physical = 2 * N + A + 1  # obs, action, next_obs, reward
     msgs, bad, valid = [], 0, 0

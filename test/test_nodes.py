@@ -24,6 +24,7 @@ from svg_control.core.serialization import load_policy_bytes, policy_to_bytes
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition, wire_labels
 from svg_control.nodes import messages, qos
+from svg_control.nodes.codecs import STEP_FIELDS, StepCodec, TransitionCodec
 from svg_control.nodes.controller import ControllerNode
 from svg_control.nodes.learner import LearnerNode
 from svg_control.nodes.simulator import SimulatorNode
@@ -35,7 +36,7 @@ FAST = {"diagnostics_period": 0.2}
 
 def step_msg(obs, reward=0.0, terminated=False, truncated=False, first=False, fresh=True, seq=0):
     data = list(obs) + [reward, float(terminated), float(truncated), float(first), float(fresh), float(seq)]
-    return messages.array_msg(data, messages.step_layout(SPEC.obs_labels, SPEC.obs_dim))
+    return messages.array_msg(data, StepCodec(SPEC).layout)
 
 
 def call(ros, client, request):
@@ -69,13 +70,13 @@ def test_simulator_lockstep_publishes_and_drops_malformed_commands(ros, probe):
         cmd.publish(Float64MultiArray(data=[1.0]))
         assert ros.spin_until(lambda n=n, i=i: len(steps) > n and len(joints) >= i + 1), f"no step after {i}"
     data = np.array(steps[-1].data)
-    assert data.shape == (SPEC.obs_dim + len(messages.STEP_FIELDS),)
+    assert data.shape == (SPEC.obs_dim + len(STEP_FIELDS),)
     assert data[SPEC.obs_dim + 3] == 0.0 and data[SPEC.obs_dim + 4] == 1.0  # not first, fresh
     seqs = [m.data[-1] for m in steps]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert ros.spin_until(lambda: len(observations) >= 5 and len(rewards) >= 5 and len(clock) >= 1)
     assert [d.label for d in observations[-1].layout.dim] == list(SPEC.obs_labels)
-    assert [d.label for d in steps[-1].layout.dim][-len(messages.STEP_FIELDS):] == list(messages.STEP_FIELDS)
+    assert [d.label for d in steps[-1].layout.dim][-len(STEP_FIELDS):] == list(STEP_FIELDS)
     assert list(joints[-1].name) == list(SPEC.obs_labels)  # toy task: joint states fall back to the obs
     assert ros.spin_until(lambda: abs(clock[-1].clock.sec + clock[-1].clock.nanosec * 1e-9 - 5 * SPEC.dt) < 1e-6)
 
@@ -259,7 +260,7 @@ def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
     backlog = probe.listen("learner_backlog", Int64, qos.LEARNER_BACKLOG)
     pub = probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
     assert ros.spin_until(lambda: len(weights) >= 1 and pub.get_subscription_count() > 0)  # version 0, latched
-    layout = messages.transition_layout(SPEC.obs_dim, SPEC.act_dim)
+    layout = TransitionCodec(SPEC).layout
     for t in rollout(120):
         pub.publish(messages.array_msg(t.to_array(), layout))
     bad_nan = rollout(1)[0].to_array()

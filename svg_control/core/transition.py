@@ -1,9 +1,9 @@
 """One environment step as the learner needs it, and its flat wire layout.
 
-The same layout travels in a std_msgs/Float64MultiArray on ``transitions``
-(labelled dimensions make it self-describing) and is what the replay buffer
-stores: s, a, r, s', terminated, truncated, behaviour log-prob, policy
-version, actor id.
+Wire order (``wire_labels``): s (obs_dim), a (act_dim), s' (obs_dim), then the scalars reward,
+terminated, truncated, behaviour log-prob, policy version, actor id. ``to_array`` and ``from_array``
+follow it; the ``transitions`` topic carries it in a std_msgs/Float64MultiArray whose labelled
+dimensions make it self-describing (``svg_control.nodes.codecs.transitions``).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Scalar fields after s, a, r... in wire order.
+#: Scalar fields after s, a, s', in wire order.
 SCALAR_FIELDS = ("reward", "terminated", "truncated", "log_prob", "policy_version", "actor_id")
 
 
@@ -41,26 +41,36 @@ class Transition:
                 raise ValueError(f"transition {name} is not finite")
 
     def to_array(self) -> np.ndarray:
+        """The wire layout of this transition (``wire_labels``), float64."""
         return np.concatenate([
             np.asarray(self.obs, dtype=np.float64), np.asarray(self.action, dtype=np.float64),
             np.asarray(self.next_obs, dtype=np.float64),
-            np.array([self.reward, float(self.terminated), float(self.truncated), self.log_prob,
-                      float(self.policy_version), float(self.actor_id)]),
+            np.array([float(getattr(self, f)) for f in SCALAR_FIELDS]),
         ])
 
     @classmethod
     def from_array(cls, flat: np.ndarray, obs_dim: int, act_dim: int) -> Transition:
+        """The transition of a wire array; ValueError on a wrong length or a non-finite value."""
         flat = np.asarray(flat, dtype=np.float64)
         expected = wire_length(obs_dim, act_dim)
         if flat.shape != (expected,):
             raise ValueError(f"transition array has {flat.size} values, expected {expected} "
                              f"(obs_dim={obs_dim}, act_dim={act_dim})")
-        o, a = obs_dim, act_dim
-        r, term, trunc, logp, ver, actor = flat[2 * o + a:]
-        t = cls(flat[:o].copy(), flat[o:o + a].copy(), float(r), flat[o + a:2 * o + a].copy(), bool(term > 0.5),
-                bool(trunc > 0.5), float(logp), int(ver), int(actor))
+        t = cls.unpack(flat, obs_dim, act_dim)
         t.validate(obs_dim, act_dim)
         return t
+
+    @classmethod
+    def unpack(cls, flat: np.ndarray, obs_dim: int, act_dim: int) -> Transition:
+        """Split a wire array of the right length into fields, checking nothing.
+
+        For a caller that has already checked every value (the ``transitions`` codec); anyone else
+        wants ``from_array``.
+        """
+        o, a = obs_dim, act_dim
+        r, term, trunc, logp, ver, actor = flat[2 * o + a:]
+        return cls(flat[:o].copy(), flat[o:o + a].copy(), float(r), flat[o + a:2 * o + a].copy(), bool(term > 0.5),
+                   bool(trunc > 0.5), float(logp), int(ver), int(actor))
 
 
 def wire_length(obs_dim: int, act_dim: int) -> int:
@@ -68,5 +78,5 @@ def wire_length(obs_dim: int, act_dim: int) -> int:
 
 
 def wire_labels(obs_dim: int, act_dim: int) -> list[tuple[str, int]]:
-    """(label, size) of each block, for a MultiArrayLayout."""
+    """(label, size) of each block in wire order, for a MultiArrayLayout."""
     return [("obs", obs_dim), ("action", act_dim), ("next_obs", obs_dim)] + [(f, 1) for f in SCALAR_FIELDS]

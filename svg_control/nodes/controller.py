@@ -1,9 +1,10 @@
 """Controller node: runs the stochastic policy on each observation and reports what it did.
 
-Subscribes ``step`` (observation + reward + episode flags of one simulator step, see ``messages``)
+Subscribes ``step`` (observation + reward + episode flags of one simulator step, see ``codecs.step``)
 and ``policy_weights`` (UInt8MultiArray, latched). Publishes ``<controller_name>/commands`` (the
-action clamped to the actuator range), ``transitions`` (Transition wire layout, labelled: s, a, r,
-s', terminated, truncated, behaviour log-prob, policy version, actor id) and ``/diagnostics``.
+action clamped to the actuator range), ``transitions`` (Transition wire layout, labelled: s, a, s',
+reward, terminated, truncated, behaviour log-prob, policy version, actor id) and ``/diagnostics``.
+Every message goes through its codec (``codecs``), which checks what arrives once, at the border.
 Service ``estop`` (std_srvs/SetBool): while engaged, the safe action is sent and no transitions are
 published (they would not be the policy's behaviour).
 
@@ -17,7 +18,7 @@ published (they would not be the policy's behaviour).
 * Safety: commands are clamped to the actuator range; ``max_command_rate`` (> 0) bounds how fast a command
   may change (a limited step publishes no transition: its log-prob would not be exact); a policy output
   that is NaN/Inf sends the safe action instead (``nonfinite_actions``). E-stop latches the safe action
-  until released. Malformed steps (see ``_valid_step``) are dropped and counted before the policy sees them.
+  until released. Malformed steps (see ``StepCodec.decode``) are dropped and counted before the policy sees them.
 * Watchdog: no ``step`` for ``watchdog_timeout`` s (wall time, on purpose: it guards the link, not
   the simulation) -> the safe action is sent every ``watchdog_timeout / 2`` s until steps return.
   In lockstep this also starts the loop when the simulator's first message was missed.
@@ -35,11 +36,11 @@ from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
 
-from ..core.agent import build_policy
+from ..core.learner import build_policy
 from ..core.policy import GaussianPolicy
-from ..core.serialization import WeightsError, load_policy_bytes
-from ..core.transition import wire_length
-from . import messages, qos
+from ..core.transition import Transition
+from . import qos
+from .codecs import CommandCodec, MalformedMessage, Step, StepCodec, TransitionCodec, WeightsCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .fast_policy import mirror
 from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
@@ -99,10 +100,9 @@ class ControllerNode(Node):
         self.low, self.high = spec.low, spec.high
         self.safe = spec.safe_action
 
-        self._cmd_layout = messages.command_layout(spec.joint_names, spec.act_dim)
-        self._tr_layout = messages.transition_layout(spec.obs_dim, spec.act_dim)
-        self._step_len = messages.step_length(spec.obs_dim)
-        self._step_blocks = messages.step_blocks(spec.obs_labels, spec.obs_dim)
+        self.step_codec = StepCodec(spec)
+        self.command_codec = CommandCodec(spec)
+        self.transition_codec = TransitionCodec(spec)
         self.pub_cmd = self.create_publisher(Float64MultiArray, f"{self.p['controller_name']}/commands",
                                              qos.COMMANDS)
         self.pub_tr = self.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
@@ -139,18 +139,15 @@ class ControllerNode(Node):
     # -- control loop ------------------------------------------------------------------------------------
     def on_step(self, msg: Float64MultiArray) -> None:
         t0 = time.perf_counter()
-        data = self._valid_step(msg)
-        if data is None:
+        try:
+            step = self.step_codec.decode(msg)
+        except MalformedMessage as exc:
             self.malformed += 1
-            self.get_logger().warning(f"dropped malformed step ({len(msg.data)} values, expected {self._step_len} "
-                                      f"finite, |obs|, |reward| <= {messages.MAX_ABS:g}, flags 0/1, integer seq, "
-                                      f"this task's layout); {self.malformed} so far", throttle_duration_sec=1.0)
+            self.get_logger().warning(f"dropped malformed step: {exc}; {self.malformed} so far",
+                                      throttle_duration_sec=1.0)
             return
-        n = self.spec.obs_dim
-        obs = data[:n]
-        reward, terminated, truncated, first, fresh, seq = data[n:]
-        seq = int(seq)
-        if seq <= self.last_seq and not (first > 0.5 and seq < self.last_seq):  # a restarted simulator is fine
+        seq = step.seq
+        if seq <= self.last_seq and not (step.first and seq < self.last_seq):  # a restarted simulator is fine
             self.duplicates += 1
             return
         if self.last_seq >= 0 and seq > self.last_seq + 1:
@@ -160,31 +157,17 @@ class ControllerNode(Node):
         self.tripped = False
         self.steps += 1
         self.step_rate.tick()
-        done = terminated > 0.5 or truncated > 0.5
         previous, self.pending = self.pending, None
         # the command first (the robot is waiting), the transition of the previous step after it
-        if not done:
-            self._act(obs)
+        if not step.done:
+            self._act(step.obs)
             self.compute_ms.append((time.perf_counter() - t0) * 1e3)
-        if previous is not None and first < 0.5:
-            if fresh > 0.5:
-                self._publish_transition(previous, obs, float(reward), terminated > 0.5, truncated > 0.5)
+        if previous is not None and not step.first:
+            if step.fresh:
+                self._publish_transition(previous, step)
             else:
                 self.unpaired += 1
         # on done: no action; the simulator resets and sends the next episode's first observation
-
-    def _valid_step(self, msg: Float64MultiArray) -> np.ndarray | None:
-        """The step's values, or None when anything about it is malformed (nothing of it may reach the policy)."""
-        data = messages.finite_vector(msg.data, self._step_len, bound=messages.MAX_SEQ)
-        if data is None or not messages.layout_ok(msg.layout, self._step_blocks):
-            return None
-        n = self.spec.obs_dim
-        if float(np.abs(data[: n + 1]).max()) > messages.MAX_ABS:  # obs and reward
-            return None
-        flags, seq = data[n + 1: n + 5], data[n + 5]
-        if not np.all((flags == 0.0) | (flags == 1.0)) or seq < 0 or seq != np.floor(seq):
-            return None
-        return data
 
     def _act(self, obs: np.ndarray) -> None:
         if self.estop:
@@ -226,15 +209,13 @@ class ControllerNode(Node):
     def _send(self, command: np.ndarray) -> None:
         command = np.asarray(command, dtype=np.float64)
         self.last_command = command
-        self.pub_cmd.publish(messages.array_msg(command, self._cmd_layout))
+        self.pub_cmd.publish(self.command_codec.encode(command))
 
-    def _publish_transition(self, previous: tuple[np.ndarray, np.ndarray, float, int], next_obs: np.ndarray,
-                            reward: float, terminated: bool, truncated: bool) -> None:
+    def _publish_transition(self, previous: tuple[np.ndarray, np.ndarray, float, int], step: Step) -> None:
         obs, action, log_prob, version = previous
-        flat = np.concatenate([obs, action, next_obs, (reward, float(terminated), float(truncated), log_prob,
-                                                       float(version), float(self.p["actor_id"]))])
-        assert flat.shape == (wire_length(self.spec.obs_dim, self.spec.act_dim),)
-        self.pub_tr.publish(messages.array_msg(flat, self._tr_layout))
+        transition = Transition(obs, action, step.reward, step.obs, step.terminated, step.truncated, log_prob,
+                                version, self.p["actor_id"])
+        self.pub_tr.publish(self.transition_codec.encode(transition))
         self.transitions += 1
 
     def on_watchdog(self) -> None:
@@ -252,8 +233,8 @@ class ControllerNode(Node):
     # -- weights and services ----------------------------------------------------------------------------
     def on_weights(self, msg: UInt8MultiArray) -> None:
         try:
-            version = load_policy_bytes(self.spare, bytes(msg.data), min_version=self.version)
-        except WeightsError as exc:
+            version = WeightsCodec.decode_into(self.spare, msg, min_version=self.version)
+        except MalformedMessage as exc:
             self.weights_rejected += 1
             self.get_logger().warning(f"rejected policy weights: {exc}", throttle_duration_sec=1.0)
             return

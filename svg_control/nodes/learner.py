@@ -1,7 +1,7 @@
 """Learner node: trains an SVG agent online from the ``transitions`` topic and publishes policy weights.
 
-Subscribes ``transitions`` (Transition wire layout; reliable, transient_local, depth 1000), or each
-topic of ``transition_topics`` (several actors feeding one learner). Publishes
+Subscribes ``transitions`` (Transition wire layout, checked by ``TransitionCodec.decode``; reliable,
+transient_local, depth 1000), or each topic of ``transition_topics`` (several actors feeding one learner). Publishes
 ``policy_weights`` (safetensors bytes, latched) whenever the policy has advanced ``publish_every``
 versions, and ``/diagnostics`` (rates, losses, versions, drops).
 
@@ -37,15 +37,14 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, Int64, UInt8MultiArray
 
-from ..core.agent import make_agent
-from ..core.serialization import policy_to_bytes
+from ..core.algos import make_learner
 from ..core.transition import Transition
-from . import messages, qos
+from . import qos
+from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, topic_name, torch_device
 from .runtime import run_node
@@ -109,7 +108,7 @@ class LearnerNode(Node):
         except ValueError as exc:
             raise ParameterError("task", str(exc)) from None
         self.spec = spec = self.task.spec
-        self.agent = make_agent(self.p["algo"], spec, self.task.reward_torch, config, seed=self.p["seed"],
+        self.agent = make_learner(self.p["algo"], spec, self.task.reward_torch, config, seed=self.p["seed"],
                                 device=self.p["device"])
         self.checkpoint_dir = Path(self.p["checkpoint_dir"]).expanduser() if self.p["checkpoint_dir"] else None
         self.resumed = False
@@ -142,7 +141,7 @@ class LearnerNode(Node):
         self.update_ms = 0.0
         self.transition_rate = RateMeter()
         self.update_rate = RateMeter()
-        self._tr_blocks = messages.wire_labels(spec.obs_dim, spec.act_dim)
+        self.transition_codec = TransitionCodec(spec)
         self.pub_weights = self.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
         self.pub_backlog = self.create_publisher(Int64, "learner_backlog", qos.LEARNER_BACKLOG)
         self.reported_backlog = -1
@@ -160,18 +159,8 @@ class LearnerNode(Node):
     # -- executor thread ---------------------------------------------------------------------------------
     def on_transition(self, msg: Float64MultiArray) -> None:
         try:
-            if not messages.layout_ok(msg.layout, self._tr_blocks):
-                raise ValueError("layout labels are not this task's transition layout")
-            flat = np.asarray(msg.data, dtype=np.float64)
-            transition = Transition.from_array(flat, self.spec.obs_dim, self.spec.act_dim)
-            flags = flat[2 * self.spec.obs_dim + self.spec.act_dim + 1:][:2]  # terminated, truncated
-            if not np.all(np.isfinite(flat)) or not np.all((flags == 0.0) | (flags == 1.0)):
-                raise ValueError("terminated/truncated must be 0 or 1 and every value finite")
-            physical = np.concatenate([transition.obs, transition.action, transition.next_obs,
-                                       (transition.reward, transition.log_prob)])
-            if float(np.abs(physical).max()) > messages.MAX_ABS:
-                raise ValueError(f"a value exceeds {messages.MAX_ABS:g} in magnitude")
-        except (ValueError, OverflowError) as exc:  # OverflowError: int(Inf) of the version or actor id
+            transition = self.transition_codec.decode(msg)
+        except MalformedMessage as exc:
             self.malformed += 1
             self.get_logger().warning(f"dropped malformed transition: {exc}; {self.malformed} so far",
                                       throttle_duration_sec=1.0)
@@ -245,9 +234,7 @@ class LearnerNode(Node):
             self.reported_backlog, self.reported_at = backlog, now
 
     def publish_weights(self) -> None:
-        msg = UInt8MultiArray()
-        msg.data = policy_to_bytes(self.agent.policy, self.agent.policy_version)
-        self.pub_weights.publish(msg)
+        self.pub_weights.publish(WeightsCodec.encode(self.agent.policy, self.agent.policy_version))
         self.published_version = self.agent.policy_version
         self.publications += 1
 

@@ -1,6 +1,6 @@
 """Simulator node: steps a task with actuator noise and publishes what a robot's ros2_control stack would.
 
-Publishes (relative names): ``step`` (see ``messages``), ``observation`` (labelled Float64MultiArray),
+Publishes (relative names): ``step`` (see ``codecs.step``), ``observation`` (labelled Float64MultiArray),
 ``joint_states``, ``reward``, ``episode_return``, ``/clock``, ``/diagnostics``.
 Subscribes ``<controller_name>/commands`` (Float64MultiArray, one value per actuator).
 Service ``reset`` (std_srvs/Trigger) starts a new episode.
@@ -19,7 +19,7 @@ Modes:
   command arrived since the last step the safe action is applied and counted as ``missed``.
 
 Malformed commands (wrong length, NaN/Inf, |value| > ``messages.MAX_ABS``, a labelled layout that is not
-this task's joints) are dropped, counted (``malformed_commands`` in
+this task's joints: ``CommandCodec.decode``) are dropped, counted (``malformed_commands`` in
 ``/diagnostics``) and logged at most once a second. QoS: see ``qos``.
 """
 from __future__ import annotations
@@ -36,7 +36,8 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray, Int64
 from std_srvs.srv import Trigger
 
-from . import messages, qos
+from . import qos
+from .codecs import CommandCodec, MalformedMessage, ObservationCodec, Step, StepCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, declare_all, one_of, relative_topic, topic_name
 from .runtime import run_node
@@ -82,9 +83,9 @@ class SimulatorNode(Node):
         self.lockstep = self.p["mode"] == "lockstep"
         self._dt_ns = round(spec.dt * 1e9)
         self.joints = JointStateReader(self.task)
-        self._step_layout = messages.step_layout(spec.obs_labels, spec.obs_dim)
-        self._obs_layout = messages.obs_layout(spec.obs_labels, spec.obs_dim)
-        self._cmd_blocks = messages.command_blocks(spec.joint_names, spec.act_dim)
+        self.step_codec = StepCodec(spec)
+        self.observation_codec = ObservationCodec(spec)
+        self.command_codec = CommandCodec(spec)
 
         self.pub_step = self.create_publisher(Float64MultiArray, "step", qos.STEP)
         self.pub_obs = self.create_publisher(Float64MultiArray, "observation", qos.OBSERVATION)
@@ -138,11 +139,11 @@ class SimulatorNode(Node):
     def on_command(self, msg: Float64MultiArray) -> None:
         if not self.announced:
             return  # answers no observation of ours (e.g. a controller watchdog's safe action during start-up)
-        action = messages.finite_vector(msg.data, self.spec.act_dim)
-        if action is None or not messages.layout_ok(msg.layout, self._cmd_blocks):
+        try:
+            action = self.command_codec.decode(msg)
+        except MalformedMessage as exc:
             self.malformed += 1
-            self.get_logger().warning(f"dropped malformed command ({len(msg.data)} values, expected "
-                                      f"{self.spec.act_dim} finite); {self.malformed} so far",
+            self.get_logger().warning(f"dropped malformed command: {exc}; {self.malformed} so far",
                                       throttle_duration_sec=1.0)
             return
         self.commands += 1
@@ -231,10 +232,8 @@ class SimulatorNode(Node):
     def _publish(self, obs: np.ndarray, reward: float, terminated: bool, truncated: bool, first: bool,
                  fresh: bool) -> None:
         self.seq += 1
-        data = np.concatenate([obs, (reward, float(terminated), float(truncated), float(first), float(fresh),
-                                     float(self.seq))])
-        self.pub_step.publish(messages.array_msg(data, self._step_layout))
-        self.pub_obs.publish(messages.array_msg(obs, self._obs_layout))
+        self.pub_step.publish(self.step_codec.encode(Step(obs, reward, terminated, truncated, first, fresh, self.seq)))
+        self.pub_obs.publish(self.observation_codec.encode(obs))
         stamp = self.get_clock().now().to_msg()
         names, pos, vel, eff = self.joints.read(obs)
         js = JointState(name=names, position=pos, velocity=vel, effort=eff)

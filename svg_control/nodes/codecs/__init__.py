@@ -1,0 +1,26 @@
+"""One codec per message the nodes exchange, used by the sending and the receiving end alike.
+
+The layout of each message is written down once, in its codec: the sender ``encode``s with it and the
+receiver ``decode``s with it. ``decode`` is the only place a received message is checked (length,
+finiteness, magnitudes, flags, layout labels); what it returns is safe to act on, and anything else
+raises :class:`~svg_control.nodes.messages.MalformedMessage` with the reason, for the node to count,
+log and drop.
+
+=====================  ==========================  ==========================================
+message                codec                       sender -> receiver
+=====================  ==========================  ==========================================
+``step``               :class:`StepCodec`          simulator -> controller
+``observation``        :class:`ObservationCodec`   simulator -> anyone (rqt, loggers)
+``<ctrl>/commands``    :class:`CommandCodec`       controller -> simulator (or a robot)
+``transitions``        :class:`TransitionCodec`    controller -> learner
+``policy_weights``     :class:`WeightsCodec`       learner -> controller
+=====================  ==========================  ==========================================
+"""
+from ..messages import MalformedMessage
+from .commands import CommandCodec
+from .step import STEP_FIELDS, ObservationCodec, Step, StepCodec
+from .transitions import TransitionCodec
+from .weights import WeightsCodec
+
+__all__ = ["STEP_FIELDS", "CommandCodec", "MalformedMessage", "ObservationCodec", "Step", "StepCodec",
+           "TransitionCodec", "WeightsCodec"]
