@@ -225,6 +225,7 @@ CHECKPOINT_LOOP = textwrap.dedent("""
     import sys, numpy as np
     from svg_control.core.algos import make_learner
     from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
+    from svg_control.core.config import build_config
     from svg_control.core.toy import point_mass
     from svg_control.core.transition import Transition
     task = point_mass()
