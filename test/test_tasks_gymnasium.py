@@ -43,7 +43,7 @@ def test_root_x_is_for_the_reward_only(name):
     give the same output whatever x is (a runner's x grows without bound)."""
     from svg_control.core.algos import make_learner
     from svg_control.core.config import build_config
-    from svg_control.nodes.fast_policy import mirror
+    from svg_control.core.numpy_policy import mirror
 
     task = make_task(name)
     assert task.spec.reward_only_dims == (0,)

@@ -11,7 +11,7 @@ published (they would not be the policy's behaviour).
 * Acting starts at once with the untrained policy (no babbling phase).
 * The transition stores the *unclamped* action and its log-prob, so the learner's importance
   weights are exact; the learner clamps it for the model and reward as the actuator did.
-* On CPU the policy is evaluated by a numpy mirror (``fast_policy``), verified against torch after
+* On CPU the policy is evaluated by a numpy mirror (``core.numpy_policy``), verified against torch after
   every swap; torch is the fallback.
 * New weights are loaded into a spare policy and checked completely (``load_policy_bytes``) before
   the references are swapped: a bad message never touches the running policy and acting never waits.
@@ -37,12 +37,12 @@ from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
 
 from ..core.learner import build_policy
+from ..core.numpy_policy import mirror
 from ..core.policy import GaussianPolicy
 from ..core.transition import Transition
 from . import qos
 from .codecs import CommandCodec, MalformedMessage, Step, StepCodec, TransitionCodec, WeightsCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
-from .fast_policy import mirror
 from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
 from .runtime import run_node
 from .task_io import make_task, task_names
