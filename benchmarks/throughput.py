@@ -1,6 +1,6 @@
 """Training throughput, ours vs stable-baselines3 SAC: env steps per second with one update per env step.
 
-What the issue's ">= 3x SAC" target asks: one process, one torch thread, this machine, each method with its
+What the ">= 3x SAC" target asks: one process, one torch thread, this machine, each method with its
 default networks (ours: the task's config, e.g. the monoped's policy 64x64, critic 128x128, per-dimension
 32x32 models, batch 64; SAC: SB3's defaults, 256x256, batch 256), one gradient update per env step.
 Evaluation and checkpointing are left out (they are the same few episodes for both); the training loop
