@@ -4,6 +4,10 @@ A task is a stepping environment plus a *differentiable* reward r(s, a, s')
 written in torch: the SVG estimators differentiate the reward through the
 policy and the learned model, so the reward must be known analytically (or be
 learned, see ``core.reward_model``).
+
+The spec and the reward are known without the simulator (``Task.describe``): a
+controller sizes its policy and a learner differentiates the reward without
+loading any physics.
 """
 from __future__ import annotations
 
@@ -80,6 +84,15 @@ class Task(abc.ABC):
     """
 
     spec: TaskSpec
+
+    @classmethod
+    def describe(cls, **kwargs: Any) -> Task:
+        """The task as far as it is known without its simulator: ``spec`` and ``reward_torch`` work.
+
+        Takes the constructor's arguments. The default builds the task, which is right for tasks with no
+        simulator to load; a task with one (MuJoCo) overrides this to skip loading it.
+        """
+        return cls(**kwargs)
 
     @abc.abstractmethod
     def reset(self, seed: int | None = None) -> np.ndarray:

@@ -45,7 +45,7 @@ from .codecs import CommandCodec, MalformedMessage, Step, StepCodec, TransitionC
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
 from .runtime import run_node
-from .task_io import make_task, task_names
+from .task_io import task_names, task_spec
 
 
 def parameters() -> list[Param]:
@@ -80,11 +80,9 @@ class ControllerNode(Node):
         self.p = declare_all(self, parameters())
         config = agent_config(self.p["algo"], self.p["agent_overrides"], self.p["task"])
         try:
-            task = make_task(self.p["task"])
+            self.spec = spec = task_spec(self.p["task"])
         except ValueError as exc:
             raise ParameterError("task", str(exc)) from None
-        self.spec = spec = task.spec
-        task.close()
         self.device = torch.device(self.p["device"])
 
         def build() -> GaussianPolicy:

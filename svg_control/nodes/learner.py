@@ -48,7 +48,7 @@ from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, topic_name, torch_device
 from .runtime import run_node
-from .task_io import make_task, task_names
+from .task_io import reward_fn, task_names, task_spec
 
 #: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
 #: slower than the arrivals (several actors on a small machine) never left the loop and made no update.
@@ -104,12 +104,12 @@ class LearnerNode(Node):
         if self.p["nice"]:
             os.nice(self.p["nice"])
         try:
-            self.task = make_task(self.p["task"])
+            self.spec = spec = task_spec(self.p["task"])
+            reward = reward_fn(self.p["task"])
         except ValueError as exc:
             raise ParameterError("task", str(exc)) from None
-        self.spec = spec = self.task.spec
-        self.agent = make_learner(self.p["algo"], spec, self.task.reward_torch, config, seed=self.p["seed"],
-                                device=self.p["device"])
+        self.agent = make_learner(self.p["algo"], spec, reward, config, seed=self.p["seed"],
+                                  device=self.p["device"])
         self.checkpoint_dir = Path(self.p["checkpoint_dir"]).expanduser() if self.p["checkpoint_dir"] else None
         self.resumed = False
         if self.checkpoint_dir is not None and self.p["resume"]:

@@ -1,7 +1,8 @@
-"""The nodes' only doors into ``svg_control.tasks``: building a task by name and reading joint states.
+"""The nodes' only doors into ``svg_control.tasks``: a task's spec and reward, building it, reading joint states.
 
 Kept apart so the nodes never reach into MuJoCo themselves, and so a change of the task registry
-touches one file.
+touches one file. Only the simulator builds a task (``make_task``); the controller and the learner
+need its spec and reward alone (``task_spec``, ``reward_fn``), which load no physics.
 """
 from __future__ import annotations
 
@@ -9,13 +10,28 @@ from typing import Any
 
 import numpy as np
 
-from ..core.task import Task
+from ..core.estimators import RewardFn
+from ..core.task import Task, TaskSpec
 
 
 def task_names() -> list[str]:
     from ..tasks.registry import task_names as names
 
     return names()
+
+
+def task_spec(name: str) -> TaskSpec:
+    """The spec of task ``name``, without its physics; ValueError for an unknown name."""
+    from ..tasks.registry import task_spec as spec
+
+    return spec(name)
+
+
+def reward_fn(name: str) -> RewardFn:
+    """The torch reward of task ``name``, without its physics; ValueError for an unknown name."""
+    from ..tasks.registry import reward_fn as reward
+
+    return reward(name)
 
 
 def make_task(name: str, actuator_noise: float | None = None, seed: int | None = None) -> Task:

@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
 
 
 class Cartpole(MujocoTask):
     render_camera = {"distance": 4.5, "elevation": -5.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "cartpole.xml"
+    timestep = 0.01
+    actuators = unit_actuators("slider")
     obs_labels = ("x", "cos_theta", "sin_theta", "x_dot", "theta_dot")
 
     def __init__(

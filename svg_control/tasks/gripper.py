@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
 from .reacher import fingertip
 
 SITE = (-0.15, 0.0)
@@ -32,6 +32,8 @@ SITE = (-0.15, 0.0)
 class Gripper(MujocoTask):
     render_camera = {"distance": 0.9, "elevation": -90.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "gripper.xml"
+    timestep = 0.005
+    actuators = (*unit_actuators("joint1", "joint2", "joint3"), ("grip", 0.0, 1.0))
     obs_labels = ("q1", "q2", "q3", "q1_dot", "q2_dot", "q3_dot", "ball_x", "ball_y", "ball_vx", "ball_vy")
     description = "reacher arm with an adhesive gripper: pick up a ball and bring it to a site"
 

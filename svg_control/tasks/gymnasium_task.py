@@ -101,6 +101,14 @@ class GymnasiumTask(Task):
         self._obs = np.zeros(n_obs)
         self.t = 0
 
+    @classmethod
+    def describe(cls, **kwargs: Any) -> GymnasiumTask:
+        """Spec and reward come from Gymnasium's environment, so this builds it (MuJoCo included) and closes it;
+        the reward keeps working (it holds the environment's weights, not the environment)."""
+        task = cls(**kwargs)
+        task.close()
+        return task
+
     def reset(self, seed: int | None = None) -> np.ndarray:
         seed = seed if seed is not None else self._seed
         self._seed = None  # a seed applies to the first reset only; later ones continue its stream

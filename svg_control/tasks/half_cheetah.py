@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mujoco
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
+
+if TYPE_CHECKING:
+    import mujoco
 
 SPRINGS = (240.0, 180.0, 120.0, 180.0, 120.0, 60.0)
 VX = 9
@@ -34,6 +36,8 @@ VX = 9
 class HalfCheetah(MujocoTask):
     render_camera = {"distance": 3.5, "elevation": -10.0, "azimuth": 90.0, "track": 1.0}  # noqa: RUF012 - read-only
     xml_file = "half_cheetah.xml"
+    timestep = 0.01
+    actuators = unit_actuators("bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot")
     obs_labels = ("rootz", "cos_pitch", "sin_pitch", "bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot") + (
         "vx",
         "vz",
@@ -61,7 +65,7 @@ class HalfCheetah(MujocoTask):
         )
 
     def _configure_model(self, model: mujoco.MjModel) -> None:
-        mujoco.mj_setTotalmass(model, 14.0)  # replaces the deprecated MJCF settotalmass="14"
+        self._mj.mj_setTotalmass(model, 14.0)  # replaces the deprecated MJCF settotalmass="14"
         if self.springs:
             model.jnt_stiffness[3:] = SPRINGS
 

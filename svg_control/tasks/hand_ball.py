@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
 
 TARGETS = (((-0.5, 0.0), (-0.5, -0.1)), ((0.5, 0.0), (0.5, -0.1)))
 SAG = 0.2 * 9.81 / 20.0  # ball mass * g / spring stiffness
@@ -33,6 +33,8 @@ SAG = 0.2 * 9.81 / 20.0  # ball mass * g / spring stiffness
 class HandBall(MujocoTask):
     render_camera = {"distance": 1.8, "elevation": 0.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "hand_ball.xml"
+    timestep = 0.005
+    actuators = unit_actuators("hand_x", "hand_z")
     obs_labels = (
         "hand_x", "hand_z", "ball_x", "ball_z", "hand_vx", "hand_vz", "ball_vx", "ball_vz",
         "hand_target_x", "hand_target_z", "ball_target_x", "ball_target_z", "time",

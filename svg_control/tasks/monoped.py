@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
 
 STAND_HEIGHT = 1.21
 
@@ -39,6 +39,8 @@ STAND_HEIGHT = 1.21
 class Monoped(MujocoTask):
     render_camera = {"distance": 3.5, "elevation": -10.0, "azimuth": 90.0, "track": 1.0}  # noqa: RUF012 - read-only
     xml_file = "monoped.xml"
+    timestep = 0.002
+    actuators = unit_actuators("hip", "knee", "ankle", "toe")
     obs_labels = (
         "z", "cos_pitch", "sin_pitch", "hip", "knee", "ankle", "toe",
         "vx", "vz", "pitch_rate", "hip_vel", "knee_vel", "ankle_vel", "toe_vel",

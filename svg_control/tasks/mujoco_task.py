@@ -18,6 +18,10 @@ Why the pieces look the way they do:
   control step and held over the substeps.
 * **Seeded.** All randomness (reset distribution, noise, task-specific disturbances) comes from one
   ``numpy.random.Generator``; ``reset(seed)`` re-seeds it, ``reset()`` continues the stream.
+* **Described without MuJoCo.** What the spec needs from the MJCF (``timestep``, the ``actuators`` with
+  their control ranges) is written down in each task class, and ``obs_labels`` gives the state's size,
+  so :meth:`MujocoTask.describe` makes a task's spec and reward without importing MuJoCo: the controller
+  and learner nodes never load it. Building the task checks those declarations against the model.
 """
 
 from __future__ import annotations
@@ -25,13 +29,30 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import mujoco
 import numpy as np
 import torch
 
 from ..core.task import StepResult, Task, TaskSpec
+
+if TYPE_CHECKING:
+    import mujoco
+
+#: (name of the actuated joint, lowest control, highest control) of one actuator, in actuator order
+Actuator = tuple[str, float, float]
+
+
+def unit_actuators(*joints: str) -> tuple[Actuator, ...]:
+    """Actuators on ``joints`` with the control range [-1, 1] most tasks use."""
+    return tuple((joint, -1.0, 1.0) for joint in joints)
+
+
+def _mujoco() -> ModuleType:
+    """MuJoCo, imported when a task's physics is built (never by ``describe``)."""
+    import mujoco
+
+    return mujoco
 
 
 class _Row:
@@ -78,19 +99,44 @@ def load_model(xml_file: str) -> mujoco.MjModel:
     path = sim_dir() / xml_file
     if not path.is_file():
         raise FileNotFoundError(f"svg_control: MJCF file {path} does not exist")
-    return mujoco.MjModel.from_xml_path(str(path))
+    return _mujoco().MjModel.from_xml_path(str(path))
+
+
+def model_actuators(model: mujoco.MjModel) -> tuple[Actuator, ...]:
+    """Each actuator of ``model`` as (its joint's name, control range): what ``MujocoTask.actuators`` declares.
+
+    An actuator whose transmission is not a joint (an adhesion pad's body) is named by the actuator itself.
+    """
+    mujoco = _mujoco()
+    out = []
+    for i in range(model.nu):
+        target = int(model.actuator_trnid[i, 0])
+        on_joint = int(model.actuator_trntype[i]) == int(mujoco.mjtTrn.mjTRN_JOINT)
+        name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, target) if on_joint else \
+            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i)
+        low, high = (float(x) for x in model.actuator_ctrlrange[i])
+        out.append((name or f"u{i}", low, high))
+    return tuple(out)
 
 
 class MujocoTask(Task):
     """A task on one MJCF model. Subclasses set ``xml_file`` and implement the hooks below.
+
+    Subclasses also declare ``timestep`` and ``actuators`` (what the MJCF says) and ``obs_labels`` (one per
+    state dimension), from which the spec is made without loading the model.
 
     Hooks: ``_reset_state`` (sample qpos/qvel and task variables), ``observation``, ``_reward`` (static,
     numpy/torch agnostic), optionally ``_terminated``, ``_before_physics`` and ``_after_physics``.
     """
 
     xml_file: str = ""
+    #: the MJCF's ``<option timestep>`` [s]; the control period is ``timestep * n_substeps``
+    timestep: float = 0.0
+    actuators: tuple[Actuator, ...] = ()
     obs_labels: tuple[str, ...] = ()
     description: str = ""
+    #: False for a task made by ``describe``: spec and reward only, no model
+    _physics: bool = True
     # how render.py frames the robot: distance [m], elevation / azimuth [deg], track (follow body 1)
     render_camera: ClassVar[dict[str, float]] = {"distance": 3.0, "elevation": -15.0, "azimuth": 90.0, "track": 1.0}
 
@@ -108,34 +154,23 @@ class MujocoTask(Task):
             raise ValueError(f"task {name!r}: n_substeps and horizon must be >= 1")
         if actuator_noise < 0:
             raise ValueError(f"task {name!r}: actuator_noise must be >= 0")
-        self.model = load_model(self.xml_file)
-        self._configure_model(self.model)
-        self.data = mujoco.MjData(self.model)
         self.n_substeps = int(n_substeps)
-        rng_ = self.model.actuator_ctrlrange
-        self._low = rng_[:, 0].copy()
-        self._high = rng_[:, 1].copy()
+        joint_names = tuple(joint for joint, _, _ in self.actuators)
+        self._low = np.array([low for _, low, _ in self.actuators], dtype=np.float64)
+        self._high = np.array([high for _, _, high in self.actuators], dtype=np.float64)
         self.actuator_noise = float(actuator_noise)
         self._noise_std = self.actuator_noise * np.maximum(np.abs(self._low), np.abs(self._high))
-        self.model.actuator_ctrllimited[:] = 0  # we clip the command; the noise on top must not be clipped
-        nu = self.model.nu
-        joint_names = tuple(
-            mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_JOINT, int(self.model.actuator_trnid[i, 0])) or f"u{i}"
-            for i in range(nu)
-        )
         self.rng = np.random.default_rng(seed)
         self.t = 0
         self._obs = np.zeros(0)
         self._obs_row = _Row([])
-        self._init_task_state()
-        obs_dim = int(self.observation().shape[0])
         self.spec = TaskSpec(
             name=name,
-            obs_dim=obs_dim,
-            act_dim=nu,
+            obs_dim=len(self.obs_labels),
+            act_dim=len(self.actuators),
             action_low=tuple(float(x) for x in self._low),
             action_high=tuple(float(x) for x in self._high),
-            dt=float(self.model.opt.timestep * self.n_substeps),
+            dt=float(self.timestep * self.n_substeps),
             horizon=int(horizon),
             obs_labels=self.obs_labels,
             joint_names=joint_names,
@@ -143,9 +178,34 @@ class MujocoTask(Task):
             description=self.description,
             extras=dict(extras or {}),
         )
-        self._act_shape = (nu,)
+        self._act_shape = (self.spec.act_dim,)
         self._low_l, self._high_l = self._low.tolist(), self._high.tolist()
         self._horizon_steps = int(horizon)
+        self._init_task_state()
+        if self._physics:
+            self._build_physics()
+
+    @classmethod
+    def describe(cls, **kwargs: Any) -> MujocoTask:
+        """The task without its physics (MuJoCo is not imported): ``spec`` and ``reward_torch`` work, ``reset``
+        and ``step`` raise. Same constructor, same arguments, so the spec is the built task's."""
+        task = cls.__new__(cls)
+        task._physics = False
+        task.__init__(**kwargs)  # type: ignore[misc]
+        return task
+
+    def _build_physics(self) -> None:
+        """Load and configure the model; ValueError where it disagrees with the class's declarations."""
+        mujoco = self._mj = _mujoco()
+        self.model = load_model(self.xml_file)
+        self._configure_model(self.model)
+        self.data = mujoco.MjData(self.model)
+        declared = (self.timestep, self.actuators, self.spec.obs_dim)
+        found = (float(self.model.opt.timestep), model_actuators(self.model), int(self.observation().shape[0]))
+        if found != declared:
+            raise ValueError(f"task {self.spec.name!r}: {self.xml_file} has (timestep, actuators, obs_dim) "
+                             f"{found}, the class declares {declared}")
+        self.model.actuator_ctrllimited[:] = 0  # we clip the command; the noise on top must not be clipped
 
     # ------------------------------------------------------------------ hooks
     def _configure_model(self, model: mujoco.MjModel) -> None:
@@ -175,12 +235,14 @@ class MujocoTask(Task):
 
     # --------------------------------------------------------------- contract
     def reset(self, seed: int | None = None) -> np.ndarray:
+        if not self._physics:
+            raise RuntimeError(f"task {self.spec.name!r} was described without its physics; make_task builds it")
         if seed is not None:
             self.rng = np.random.default_rng(seed)
-        mujoco.mj_resetData(self.model, self.data)
+        self._mj.mj_resetData(self.model, self.data)
         self.t = 0
         self._reset_state()
-        mujoco.mj_forward(self.model, self.data)
+        self._mj.mj_forward(self.model, self.data)
         self._obs = self.observation()
         self._obs_row = _Row(self._obs.tolist())
         return self._obs.copy()
@@ -213,7 +275,7 @@ class MujocoTask(Task):
         else:
             data.ctrl[:] = a
         self._before_physics(a)
-        mujoco.mj_step(self.model, data, self.n_substeps)
+        self._mj.mj_step(self.model, data, self.n_substeps)
         self.t += 1
         self._after_physics()
         obs = self.observation()

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
 
 LINKS = (0.1, 0.1, 0.1)
 CORNERS = ((0.15, 0.15), (-0.15, 0.15), (-0.15, -0.15), (0.15, -0.15))
@@ -39,6 +39,8 @@ def fingertip(q1: Any, q2: Any, q3: Any, xp: ModuleType) -> tuple[Any, Any]:
 class Reacher(MujocoTask):
     render_camera = {"distance": 0.9, "elevation": -90.0, "azimuth": 90.0, "track": 0.0}  # noqa: RUF012 - read-only
     xml_file = "reacher.xml"
+    timestep = 0.005
+    actuators = unit_actuators("joint1", "joint2", "joint3")
     obs_labels = ("q1", "q2", "q3", "q1_dot", "q2_dot", "q3_dot", "target_x", "target_y")
 
     def __init__(

@@ -1,25 +1,46 @@
-"""Name -> task factory for every task the package ships (MuJoCo tasks and the core toy task).
+"""Name -> task for every task the package ships (MuJoCo tasks and the core toy task).
 
 Factories import their module lazily so that ``task_names()`` and the Gymnasium registration cost
-nothing (no MuJoCo import, no model compilation) until a task is actually built.
+nothing (no MuJoCo import, no model compilation) until a task is actually built. ``task_spec`` and
+``reward_fn`` describe a task without building it at all (``Task.describe``): they never import
+MuJoCo, which is how the controller and learner nodes size themselves and learn.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from ..core.task import Task
+from ..core.estimators import RewardFn
+from ..core.task import Task, TaskSpec
 
 
-def _lazy(module: str, attr: str, **fixed: Any) -> Callable[..., Task]:
-    def factory(**overrides: Any) -> Task:
-        cls = getattr(importlib.import_module(module, __package__), attr)
-        return cls(**{**fixed, **overrides})
+@dataclass(frozen=True)
+class TaskFactory:
+    """How to build one registered task, and how to describe it without its simulator."""
 
-    factory.__doc__ = f"{module}.{attr}({', '.join(f'{k}={v!r}' for k, v in fixed.items())})"
-    return factory
+    build: Callable[..., Task]
+    describe: Callable[..., Task]
+
+    def __call__(self, **overrides: Any) -> Task:
+        return self.build(**overrides)
+
+
+def _lazy(module: str, attr: str, **fixed: Any) -> TaskFactory:
+    def cls() -> type[Task]:
+        return getattr(importlib.import_module(module, __package__), attr)
+
+    def build(**overrides: Any) -> Task:
+        return cls()(**{**fixed, **overrides})
+
+    def describe(**overrides: Any) -> Task:
+        return cls().describe(**{**fixed, **overrides})
+
+    build.__doc__ = f"{module}.{attr}({', '.join(f'{k}={v!r}' for k, v in fixed.items())})"
+    return TaskFactory(build, describe)
 
 
 def _point_mass(**overrides: Any) -> Task:
@@ -29,8 +50,8 @@ def _point_mass(**overrides: Any) -> Task:
     return point_mass(**overrides)
 
 
-TASKS: dict[str, Callable[..., Task]] = {
-    "point_mass": _point_mass,
+TASKS: dict[str, TaskFactory] = {
+    "point_mass": TaskFactory(_point_mass, _point_mass),  # no simulator: describing it is building it
     "hand_ball": _lazy(".hand_ball", "HandBall"),
     "cartpole": _lazy(".cartpole", "Cartpole", swingup=False),
     "cartpole_swingup": _lazy(".cartpole", "Cartpole", swingup=True),
@@ -52,21 +73,43 @@ def task_names() -> list[str]:
     return list(TASKS)
 
 
+def _factory(name: str) -> TaskFactory:
+    """The factory of ``name`` (``gym:<env id>`` included); ValueError for an unknown name, listing the valid ones."""
+    from .gymnasium_task import PREFIX, GymnasiumTask, gymnasium_task_names
+
+    if name.startswith(PREFIX):  # Gymnasium's own MuJoCo environments (trainer and paper scripts only)
+        env_id = name[len(PREFIX):]
+        return TaskFactory(functools.partial(GymnasiumTask, env_id), functools.partial(GymnasiumTask.describe,
+                                                                                      env_id=env_id))
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join([*TASKS, *gymnasium_task_names()])}") \
+            from None
+
+
 def make_task(name: str, **overrides: Any) -> Task:
     """Build task ``name``; keyword overrides go to its constructor (``horizon=``, ``actuator_noise=``, ``seed=`` ...).
 
     Raises ValueError for an unknown name, listing the valid ones.
     """
-    from .gymnasium_task import PREFIX, GymnasiumTask, gymnasium_task_names
+    return _factory(name).build(**overrides)
 
-    if name.startswith(PREFIX):  # Gymnasium's own MuJoCo environments (trainer and paper scripts only)
-        return GymnasiumTask(name[len(PREFIX):], **overrides)
-    try:
-        factory = TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join([*TASKS, *gymnasium_task_names()])}") \
-            from None
-    return factory(**overrides)
+
+def task_spec(name: str, **overrides: Any) -> TaskSpec:
+    """The spec ``make_task(name, **overrides)`` would have, without building the task's physics.
+
+    Imports no MuJoCo, except for the ``gym:`` tasks, whose spec is their Gymnasium environment's.
+    """
+    return _factory(name).describe(**overrides).spec
+
+
+def reward_fn(name: str, **overrides: Any) -> RewardFn:
+    """The batched torch reward r(s, a, s') of ``make_task(name, **overrides)``, without building its physics.
+
+    Imports no MuJoCo, except for the ``gym:`` tasks (see ``task_spec``).
+    """
+    return _factory(name).describe(**overrides).reward_torch
 
 
 def gym_id(name: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .mujoco_task import MujocoTask
+from .mujoco_task import MujocoTask, unit_actuators
 
 VX = 9
 COS_MAX_PITCH = math.cos(1.0)
@@ -31,6 +31,9 @@ COS_MAX_PITCH = math.cos(1.0)
 class Walker(MujocoTask):
     render_camera = {"distance": 4.0, "elevation": -10.0, "azimuth": 90.0, "track": 1.0}  # noqa: RUF012 - read-only
     xml_file = "walker.xml"
+    timestep = 0.002
+    actuators = unit_actuators(
+        "thigh_joint", "leg_joint", "foot_joint", "thigh_left_joint", "leg_left_joint", "foot_left_joint")
     obs_labels = (
         ("z", "cos_pitch", "sin_pitch", "thigh", "leg", "foot", "thigh_left", "leg_left", "foot_left")
         + ("vx", "vz", "pitch_rate", "thigh_vel", "leg_vel", "foot_vel", "thigh_left_vel", "leg_left_vel")
