@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=cartpole_swingup (one node-set description for every task, the
 same set `svg-control launch cartpole_swingup` starts without ROS 2
-launch). Parameters: config/cartpole_swingup.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

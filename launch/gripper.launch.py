@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=gripper (one node-set description for every task, the
 same set `svg-control launch gripper` starts without ROS 2
-launch). Parameters: config/gripper.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=half_cheetah (one node-set description for every task, the
 same set `svg-control launch half_cheetah` starts without ROS 2
-launch). Parameters: config/half_cheetah.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=half_cheetah_springs (one node-set description for every task, the
 same set `svg-control launch half_cheetah_springs` starts without ROS 2
-launch). Parameters: config/half_cheetah_springs.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

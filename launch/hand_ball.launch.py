@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=hand_ball (one node-set description for every task, the
 same set `svg-control launch hand_ball` starts without ROS 2
-launch). Parameters: config/hand_ball.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

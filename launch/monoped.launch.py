@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=monoped (one node-set description for every task, the
 same set `svg-control launch monoped` starts without ROS 2
-launch). Parameters: config/monoped.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=point_mass (one node-set description for every task, the
 same set `svg-control launch point_mass` starts without ROS 2
-launch). Parameters: config/point_mass.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=reacher_moving (one node-set description for every task, the
 same set `svg-control launch reacher_moving` starts without ROS 2
-launch). Parameters: config/reacher_moving.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

@@ -1,8 +1,8 @@
 """ros2 launch svg_control svg.launch.py task:=<task> [namespace:=<ns>]
 
 Starts simulator, controller and learner for one task from the node-set description shared with
-`svg-control launch` (svg_control/nodes/node_set.py): same executables, node names, parameter files
-(config/defaults.yaml, then config/<task>.yaml) and overrides. Only runs on a ROS 2 install
+`svg-control launch` (svg_control/nodes/node_set.py): same executables, node names, parameter file
+(config/defaults.yaml), task parameter and overrides. Only runs on a ROS 2 install
 (`launch`/`launch_ros` have no PyPI wheels); elsewhere use `svg-control launch <task>`.
 """
 import tempfile
@@ -27,7 +27,8 @@ def _nodes(context, *args, **kwargs):
             name=spec.name,
             namespace=namespace,
             # overrides as a /**/<name> file, not a dict: see node_set.override_file
-            parameters=[str(f) for f in spec.param_files] + [str(f) for f in [override_file(spec, scratch)] if f],
+            parameters=[*(str(f) for f in spec.param_files), {"task": spec.task},
+                        *(str(f) for f in [override_file(spec, scratch)] if f)],
             remappings=list(spec.remappings),
             output="screen",
             emulate_tty=True,
@@ -38,7 +39,7 @@ def _nodes(context, *args, **kwargs):
 
 def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
-        DeclareLaunchArgument("task", default_value="monoped", description="task name (config/<task>.yaml)"),
+        DeclareLaunchArgument("task", default_value="monoped", description="task name (svg-control tasks lists them)"),
         DeclareLaunchArgument("namespace", default_value="", description="namespace of the three nodes"),
         OpaqueFunction(function=_nodes),
     ])

@@ -2,7 +2,7 @@
 
 Thin: includes svg.launch.py with task:=swimmer5 (one node-set description for every task, the
 same set `svg-control launch swimmer5` starts without ROS 2
-launch). Parameters: config/swimmer5.yaml.
+launch). Parameters: config/defaults.yaml, and the task.
 """
 import os
 

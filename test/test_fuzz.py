@@ -136,7 +136,8 @@ def test_controller_survives_malformed_steps(ros, probe):
 
 # -- simulator: commands -----------------------------------------------------------------------------------
 def test_simulator_survives_malformed_commands(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "publish_clock": False, **FAST})
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 0, "publish_clock": False,
+                                         **FAST})
     pub = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
     assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
     rng = np.random.default_rng(1)

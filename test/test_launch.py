@@ -1,10 +1,10 @@
-"""The node-set description, the launch files and the configs agree with each other and the package.
+"""The node-set description, the launch files and the config agree with each other and the package.
 
 Every node-set entry names a console script of setup.py whose module has ``main``; every task of the
-registry has ``config/<task>.yaml`` (naming that task, loadable by rcl's YAML dialect) and
-``launch/<task>.launch.py``; every configured parameter is one its node declares; the launcher builds
-the same command lines launch_ros would. The launch files themselves need ``launch_ros`` (no wheels):
-they are compiled here and, where launch_ros exists, evaluated.
+registry has ``launch/<task>.launch.py`` and reaches every node as its ``task`` parameter; every
+parameter of ``config/defaults.yaml`` is one its node declares, with the declared default as its value;
+the launcher builds the same command lines launch_ros would. The launch files themselves need
+``launch_ros`` (no wheels): they are compiled here and, where launch_ros exists, evaluated.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from svg_control.nodes import launcher
-from svg_control.nodes.node_set import NODES, config_dir, config_files, configured_tasks, node_set, override_file
+from svg_control.nodes.node_set import NODES, config_dir, node_set, override_file
 from svg_control.tasks.registry import task_names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,12 +35,13 @@ def console_scripts() -> dict[str, str]:
     raise AssertionError("setup.py has no console_scripts")
 
 
-def test_every_task_has_config_and_launch_file():
-    assert set(configured_tasks()) == set(task_names())
+def test_every_task_has_a_launch_file_and_reaches_every_node(tmp_path):
     for task in task_names():
-        files = config_files(task)
-        data = yaml.safe_load(files[1].read_text())
-        assert data["/**"]["ros__parameters"]["task"] == task
+        specs = node_set(task)
+        assert [s.task for s in specs] == [task] * len(NODES)
+        for spec in specs:
+            cmd = launcher.command(spec, scratch=tmp_path)
+            assert cmd[cmd.index(f"task:={launcher.format_value(task)}") - 1] == "-p"
         launch_file = REPO / "launch" / f"{task}.launch.py"
         assert launch_file.is_file(), launch_file
         assert re.search(rf'TASK = "{task}"', launch_file.read_text())
@@ -52,7 +53,7 @@ def test_node_set_names_real_executables_and_modules():
         assert scripts[spec.executable] == f"{spec.module}:main"
         module = importlib.import_module(spec.module)
         assert callable(module.main)
-        assert spec.param_files == (config_dir() / "defaults.yaml", config_dir() / "monoped.yaml")
+        assert spec.param_files == (config_dir() / "defaults.yaml",)
     assert [s.name for s in node_set("point_mass")] == list(NODES)
 
 
@@ -69,14 +70,29 @@ def test_configured_parameters_are_declared_by_their_nodes():
                     declared[n][name].validate(value)
 
 
+def test_defaults_yaml_holds_the_declared_defaults():
+    """One value per default: what ``config/defaults.yaml`` sets is what each node it reaches declares."""
+    declared = {n: {p.name: p.default for p in importlib.import_module(f"svg_control.nodes.{n}").parameters()}
+                for n in NODES}
+    data = yaml.safe_load((config_dir() / "defaults.yaml").read_text())
+    assert set(data) == {"/**", *(f"/**/{n}" for n in NODES)}
+    for key, section in data.items():
+        targets = list(NODES) if key == "/**" else [key.removeprefix("/**/")]
+        for name, value in section["ros__parameters"].items():
+            for n in (t for t in targets if name in declared[t]):
+                assert value == declared[n][name], f"defaults.yaml {key} {name}={value!r}, {n} declares " \
+                    f"{declared[n][name]!r}"
+    assert "task" not in data["/**"]["ros__parameters"]  # the launchers pass it
+
+
 def test_launcher_command_lines(tmp_path):
     specs = node_set("cartpole", {"simulator": {"mode": "realtime", "max_rate": 5.0}})
     cmd = launcher.command(specs[0], namespace="actor_0", scratch=tmp_path)
     assert cmd[1:3] == ["-m", "svg_control.nodes.simulator"]
     assert cmd[cmd.index("-r") + 1] == "__node:=simulator" and "__ns:=/actor_0" in cmd
     files = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--params-file"]
-    assert files[:2] == [str(f) for f in specs[0].param_files]
-    assert yaml.safe_load(Path(files[2]).read_text()) == {
+    assert files[:-1] == [str(f) for f in specs[0].param_files]
+    assert yaml.safe_load(Path(files[-1]).read_text()) == {
         "/**/simulator": {"ros__parameters": {"mode": "realtime", "max_rate": 5.0}}}
     assert override_file(specs[1], tmp_path) is None
     assert launcher.coerce("simulator", "max_rate", 100) == 100.0
@@ -84,8 +100,10 @@ def test_launcher_command_lines(tmp_path):
         launcher.coerce("learner", "nope", 1)
     with pytest.raises(ValueError, match="unknown node"):
         node_set("cartpole", {"planner": {}})
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="unknown task"):
         node_set("no_such_task")
+    with pytest.raises(FileNotFoundError):
+        node_set("cartpole", config_directory=tmp_path / "empty")
 
 
 def test_launcher_main_rejects_bad_arguments():

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch only in signatures: naming tasks (launchers) need not import it
+    import torch
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def parameters() -> list[Param]:
               low=0.0, high=1e9, read_only=False),
         Param("actor_id", 0, "Tag of this robot in its transitions (several actors, one learner).",
               low=0, high=1_000_000),
-        Param("seed", 0, "Seed of the exploration noise.", low=0, high=2**31 - 1),
+        Param("seed", 1, "Seed of the exploration noise.", low=0, high=2**31 - 1),
         Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
     ]
 

@@ -44,7 +44,8 @@ def command(spec: NodeSpec, namespace: str = "", python: str = sys.executable,
             scratch: Path | None = None) -> list[str]:
     """The command line that runs ``spec`` like ``launch_ros.actions.Node`` would.
 
-    Overrides go into a parameter file in ``scratch`` (see ``node_set.override_file``).
+    The task is a ``-p`` parameter (the ``/**`` entry; no parameter file sets it); overrides go into a
+    parameter file in ``scratch`` (see ``node_set.override_file``).
     """
     cmd = [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}"]
     if namespace:
@@ -52,6 +53,7 @@ def command(spec: NodeSpec, namespace: str = "", python: str = sys.executable,
     extra = override_file(spec, scratch) if scratch is not None and spec.parameters else None
     for f in (*spec.param_files, *([extra] if extra else [])):
         cmd += ["--params-file", str(f)]
+    cmd += ["-p", f"task:={format_value(spec.task)}"]
     if spec.parameters and extra is None:
         raise ValueError("parameter overrides need a scratch directory for their parameter file")
     for src, dst in spec.remappings:
@@ -163,13 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="svg-control launch",
         description="Start simulator, controller and learner for a task as separate processes: the node set "
                     "launch/<task>.launch.py starts, for machines without ros2 launch. Ctrl-C stops all three.")
-    parser.add_argument("task", help="task name (config/<task>.yaml)")
+    parser.add_argument("task", help="task name (svg-control tasks lists them)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--namespace", default="", help="ROS namespace of the three nodes (e.g. actor_0)")
     parser.add_argument("--param", action="append", default=[], type=parse_param, metavar="NODE.NAME=VALUE",
                         help="parameter override for one node, e.g. simulator.mode=realtime (repeatable)")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds nodes get to stop after SIGINT")
-    parser.add_argument("--config-dir", type=Path, default=None, help="directory with defaults.yaml, <task>.yaml")
+    parser.add_argument("--config-dir", type=Path, default=None, help="directory with the defaults.yaml to load")
     args = parser.parse_args(argv)
     overrides: dict[str, dict[str, Any]] = {}
     try:

@@ -64,7 +64,7 @@ def parameters() -> list[Param]:
         Param("algo", "svg1-er", "SVG algorithm or baseline.", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, e.g. '{batch_size: 128}'."),
         Param("device", "cpu", "Torch device for training: cpu or cuda[:N].", check=torch_device),
-        Param("seed", 0, "Seed of the agent (initialisation, minibatches).", low=0, high=2**31 - 1),
+        Param("seed", 2, "Seed of the agent (initialisation, minibatches).", low=0, high=2**31 - 1),
         Param("updates_per_transition", 1.0, "Updates owed per transition received.", low=0.01, high=64.0,
               read_only=False),
         Param("publish_every", 10, "Publish weights when the policy advanced this many versions.",

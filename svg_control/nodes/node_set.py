@@ -1,8 +1,9 @@
 """The one description of the node set, used by ``launch/*.launch.py`` and by ``svg-control launch``.
 
-Both paths start the same three nodes, with the same names, from the same parameter files
-(``config/defaults.yaml`` then ``config/<task>.yaml``, later files win) and the same overrides.
-This module imports neither rclpy nor launch, so both drivers (and the tests) can use it anywhere.
+Both paths start the same three nodes, with the same names, from the same parameter file
+(``config/defaults.yaml``), the same task (the ``task`` parameter of every node, ``NodeSpec.task``)
+and the same overrides. This module imports neither rclpy nor launch, so both drivers (and the tests)
+can use it anywhere.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class NodeSpec:
     module: str  # python -m <module> runs the same main()
     name: str
     param_files: tuple[Path, ...]
+    task: str  # the ``task`` parameter, the same for every node of the set
     parameters: dict[str, Any] = field(default_factory=dict)  # applied after the files
     remappings: tuple[tuple[str, str], ...] = ()
 
@@ -59,29 +61,29 @@ def config_dir() -> Path:
     raise FileNotFoundError(f"{PACKAGE}: config directory not found (looked in {here} and the ament share dir)")
 
 
-def config_files(task: str, directory: Path | None = None) -> tuple[Path, ...]:
-    """``defaults.yaml`` and ``<task>.yaml``; FileNotFoundError names a task without a config."""
-    directory = directory or config_dir()
-    files = (directory / "defaults.yaml", directory / f"{task}.yaml")
-    for f in files:
-        if not f.is_file():
-            raise FileNotFoundError(f"no parameter file {f} (every task needs config/<task>.yaml)")
-    return files
-
-
-def configured_tasks(directory: Path | None = None) -> list[str]:
-    directory = directory or config_dir()
-    return sorted(p.stem for p in directory.glob("*.yaml") if p.stem != "defaults")
+def config_files(directory: Path | None = None) -> tuple[Path, ...]:
+    """The parameter files every node set loads: ``defaults.yaml``; FileNotFoundError when it is missing."""
+    path = (directory or config_dir()) / "defaults.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no parameter file {path}")
+    return (path,)
 
 
 def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None,
              config_directory: Path | None = None) -> list[NodeSpec]:
-    """The three nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node."""
-    files = config_files(task, config_directory)
+    """The three nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node.
+
+    ValueError for a task the registry does not have (before any process starts) or an unknown node.
+    """
+    from ..tasks.registry import task_names
+
+    if task not in task_names():
+        raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}")
+    files = config_files(config_directory)
     overrides = overrides or {}
     unknown = sorted(set(overrides) - set(NODES))
     if unknown:
         raise ValueError(f"overrides for unknown node(s) {unknown}; nodes are {', '.join(NODES)}")
-    return [NodeSpec(executable=name, module=f"{PACKAGE}.nodes.{name}", name=name, param_files=files,
+    return [NodeSpec(executable=name, module=f"{PACKAGE}.nodes.{name}", name=name, param_files=files, task=task,
                      parameters=dict(overrides.get(name, {})))
             for name in NODES]

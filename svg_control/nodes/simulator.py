@@ -55,9 +55,9 @@ def parameters() -> list[Param]:
               "task's default.", low=-1.0, high=1.0),
         Param("seed", 0, "Seed of the task's random stream (reset distribution, actuator noise).",
               low=0, high=2**31 - 1),
-        Param("max_rate", 0.0, "lockstep: at most this many steps per wall second (0 = as fast as commands "
+        Param("max_rate", 100.0, "lockstep: at most this many steps per wall second (0 = as fast as commands "
               "come), to leave CPU to the learner on a small machine.", low=0.0, high=100_000.0),
-        Param("learner_lead", 0, "lockstep: steps the simulation may run ahead of the learner's updates; "
+        Param("learner_lead", 10, "lockstep: steps the simulation may run ahead of the learner's updates; "
               "0 = never wait for the learner.", low=0, high=1_000_000),
         Param("learner_backlog_topic", "learner_backlog", "Where the learner reports its backlog (std_msgs/Int64); "
               "'/learner_backlog' for namespaced actors sharing one learner.", check=topic_name),

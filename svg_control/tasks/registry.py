@@ -12,10 +12,12 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.estimators import RewardFn
 from ..core.task import Task, TaskSpec
+
+if TYPE_CHECKING:  # the launchers list task names without importing torch
+    from ..core.estimators import RewardFn
 
 
 @dataclass(frozen=True)
