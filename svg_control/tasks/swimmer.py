@@ -15,9 +15,10 @@ State (2n + 4): nose x, nose y, yaw, n-1 joint angles, then their n + 2 velociti
 and forward; the joint angles; the nose velocity, right and forward; the yaw rate; the joint
 velocities), as dm_control's swimmer does. Why: from world coordinates and an unbounded yaw a policy must
 learn the rotation ``(x, y, yaw) -> direction of the goal`` before it can steer, and in world coordinates
-no learner did within 50000 steps on swimmer3 (best final return -148.6 against the zero action's -158.2;
-docs/RESULTS.md, "Fig. 3 at ten times the budget", part 2). The goal's distance is the same in either
-frame, so the reward (and its code) is unchanged.
+none of the learners did within 50000 steps on swimmer3: their policies move the nose, but not toward the
+goal (best seed-0 final return -148.6, a scripted steering gait -118.5; docs/RESULTS.md, "Fig. 3 at ten
+times the budget", part 2). The goal's distance is the same in either frame, so the reward (and its
+code) is unchanged.
 Reset: nose uniformly in a disk of radius 0.5 m around the goal, yaw uniform, joints +-0.3 rad.
 Control dt 0.02 s (10 x 2 ms), horizon 500 steps (10 s). No termination.
 
