@@ -19,9 +19,15 @@ from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
 from svg_control.trainer import evaluate_policy
 
-#: small networks so that all eight algorithms run in a few seconds each
+#: small networks so that all algorithms run in a few seconds each
 SMALL = {"policy_hidden": [16, 16], "critic_hidden": [32, 32], "model_hidden": [8, 8], "reward_hidden": [16],
          "batch_size": 32, "planner_rollouts": 4, "planner_horizon": 20}
+#: sac-svg's own defaults that SMALL does not already shrink (it waits for 256 transitions)
+SMALL_SAC_SVG = {"min_replay": 64, "termination_hidden": [16]}
+
+
+def small(algo: str) -> dict:
+    return {**SMALL, **(SMALL_SAC_SVG if algo == "sac-svg" else {})}
 
 
 def run(agent: Learner, task, steps: int, seed: int = 0) -> list[dict[str, float]]:
@@ -63,7 +69,7 @@ def all_finite(agent: Learner) -> bool:
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_every_algorithm_runs_on_point_mass(algo):
     task = point_mass()
-    agent = make_learner(algo, task.spec, task.reward_torch, build_config(algo, SMALL), seed=0)
+    agent = make_learner(algo, task.spec, task.reward_torch, build_config(algo, small(algo)), seed=0)
     before = params_copy(agent)
     losses = run(agent, task, 150)
     assert agent.env_steps == 150 and len(agent.replay) == 150 and agent.episode_count == 3
@@ -372,3 +378,15 @@ def test_override_with_exponent_float_works():
 def test_non_numeric_hyperparameter_is_a_value_error(key, value):
     with pytest.raises(ValueError, match=key):
         build_config("svg1-er", {key: value})
+
+
+def test_a_target_critic_shares_every_observation_normaliser_with_its_source():
+    """A target evaluated with frozen start-up statistics while its source's move gives garbage TD targets."""
+    from svg_control.core.critic import TwinQCritic, make_target
+
+    critic = TwinQCritic(3, 1, (8,))
+    target = make_target(critic)
+    assert target.q1.obs_norm is critic.obs_norm and target.q2.obs_norm is critic.obs_norm
+    critic.obs_norm.update(np.random.default_rng(0).normal(5.0, 3.0, (50, 3)))
+    obs, action = torch.randn(4, 3), torch.randn(4, 1)
+    torch.testing.assert_close(target(obs, action), critic(obs, action))

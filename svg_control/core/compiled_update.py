@@ -110,8 +110,7 @@ class CompiledUpdate:
         # combination compiles once more. torch's default of 8 per function would leave a sweep that builds
         # many learners in one process (benchmarks/paper) running un-compiled after the 8th.
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-        nets = {"policy": learner.policy, "model": learner.model, "critic": learner.critic}
-        self.holders = {name: _Closure(module) for name, module in nets.items() if module is not None}
+        self.holders = {name: _Closure(module) for name, module in learner.trained_modules().items()}
         self._compiled: Callable[..., Report] = torch.compile(self._body, fullgraph=True, dynamic=False)
         self.calls = 0  # completed calls: a failure on the first one is a tracing failure
 

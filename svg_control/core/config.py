@@ -7,6 +7,7 @@ a task changes. :func:`build_config` merges them in that order, then the caller'
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,18 @@ class AgentConfig:
     #: svg1-er's critic: "td" (importance-weighted TD(0) on the recorded next state) or "model" (one model
     #: step at a fresh on-policy action with the recorded transition's inferred noise; unweighted)
     critic_target: str = "td"
+    #: sac-svg: model steps in the policy's estimate before the critic takes over (H; 0 is plain SAC)
+    model_horizon: int = 1
+    #: sac-svg: the entropy the temperature alpha is learned toward, per action dimension, of the policy's
+    #: Gaussian measured in units of each actuator's half-range (-1 per dimension is SAC's -|A|)
+    target_entropy: float = -1.0
+    #: sac-svg: the entropy temperature alpha at the start, and its learning rate
+    alpha_init: float = 0.1
+    alpha_lr: float = 3e-4
+    #: sac-svg: "learned" (a classifier of terminal transitions discounts the model's predicted states and
+    #: the critic behind them) or "none" (the model's states never end an episode)
+    termination: str = "learned"
+    termination_hidden: tuple[int, ...] = (64, 64)
     #: run each update as one torch.compile'd function (core/compiled_update.py, svg1-er): the same
     #: steps, fewer and fused kernels; equal to the eager update up to float rounding, not bit for bit
     compile_update: bool = False
@@ -76,13 +89,13 @@ class AgentConfig:
             raise ValueError(f"unknown algorithm {self.algo!r}; valid: {', '.join(ALGORITHMS)}")
         for f in dataclasses.fields(self):
             setattr(self, f.name, _coerce(f.name, getattr(self, f.name), f.type))
-        for name in ("policy_hidden", "critic_hidden", "model_hidden", "reward_hidden"):
+        for name in ("policy_hidden", "critic_hidden", "model_hidden", "reward_hidden", "termination_hidden"):
             value = getattr(self, name)
             if any(v <= 0 for v in value):
                 raise ValueError(f"{name} must be positive layer widths, got {value}")
         positive = ("policy_lr", "critic_lr", "model_lr", "batch_size", "replay_capacity", "updates_per_step",
                     "iw_truncation", "grad_clip", "onpolicy_window", "recent_window", "svgk_horizon", "planner_horizon",
-                    "planner_rollouts", "svg0_samples")
+                    "planner_rollouts", "svg0_samples", "alpha_init", "alpha_lr")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -103,8 +116,30 @@ class AgentConfig:
         if self.compile_update and not LEARNERS[self.algo].compilable:
             supported = ", ".join(name for name, cls in LEARNERS.items() if cls.compilable)
             raise ValueError(f"compile_update is implemented for {supported} only, not {self.algo!r}")
+        for name in ("target_entropy", "alpha_init", "alpha_lr"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
+        if self.model_horizon < 0:
+            raise ValueError(f"model_horizon must be >= 0, got {self.model_horizon}")
+        if self.termination not in ("learned", "none"):
+            raise ValueError(f"termination must be 'learned' or 'none', got {self.termination!r}")
+        self._check_options_apply()
         if self.model_noise not in ("additive", "heteroscedastic"):
             raise ValueError(f"model_noise must be 'additive' or 'heteroscedastic', got {self.model_noise!r}")
+
+    def _check_options_apply(self) -> None:
+        """An algorithm-specific option set away from its default for another algorithm is an error, not ignored."""
+        owners: dict[str, list[str]] = {}
+        for name, cls in LEARNERS.items():
+            for option in cls.options:
+                owners.setdefault(option, []).append(name)
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for option, algos in owners.items():
+            value = getattr(self, option)
+            default = defaults[option]
+            if self.algo not in algos and value != (tuple(default) if isinstance(default, list) else default):
+                raise ValueError(f"{option} applies to {', '.join(algos)} only, not {self.algo!r} "
+                                 f"(got {value!r}; leave it at {default!r})")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -155,8 +190,9 @@ def algo_defaults(algo: str) -> dict[str, Any]:
 
 def task_defaults(task: str | None, algo: str) -> dict[str, Any]:
     """Per-task hyperparameters (``svg_control/algo_configs/tasks/<task>.yaml``, ':' spelled '_'): the
-    settings of the task named by its ``base`` key (if any), then its ``all`` mapping, then the mapping under
-    the algorithm's name. Both drivers (trainer and nodes) apply it, so a task is configured in one place
+    settings of the task named by its ``base`` key (if any), then its ``all`` mapping (every algorithm), its
+    ``paper`` mapping (the 2015 paper's algorithms only), then the mapping under the algorithm's name. Both
+    drivers (trainer and nodes) apply it, so a task is configured in one place
     (a robot that runs as several tasks names one ``base`` instead of repeating it); a task without a
     file uses the algorithm's defaults.
     """
@@ -175,7 +211,8 @@ def _task_layers(task: str | None, algo: str, seen: tuple[str, ...]) -> dict[str
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with 'base', 'all' and/or per-algorithm sections")
     base = _task_layers(data.get("base"), algo, (*seen, task))
-    return {**base, **(data.get("all") or {}), **(data.get(algo) or {})}
+    paper = (data.get("paper") or {}) if LEARNERS[algo].from_paper else {}
+    return {**base, **(data.get("all") or {}), **paper, **(data.get(algo) or {})}
 
 
 def parse_override(text: str) -> tuple[str, Any]:

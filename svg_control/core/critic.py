@@ -44,8 +44,9 @@ class QCritic(nn.Module):
 def make_target(module: nn.Module) -> nn.Module:
     """A frozen copy that shares the (running) observation normaliser with its source."""
     target = copy.deepcopy(module)
-    if hasattr(module, "obs_norm"):
-        target.obs_norm = module.obs_norm
+    pairs = [(t, m) for t, m in zip(target.modules(), module.modules()) if hasattr(m, "obs_norm")]
+    for t, m in pairs:  # every level (a twin critic's two heads too), not only the outermost
+        t.obs_norm = m.obs_norm
     for p in target.parameters():
         p.requires_grad_(False)
     return target
@@ -55,3 +56,25 @@ def make_target(module: nn.Module) -> nn.Module:
 def polyak_update(target: nn.Module, source: nn.Module, tau: float) -> None:
     for tp, sp in zip(target.parameters(), source.parameters()):
         tp.lerp_(sp, tau)
+
+
+class TwinQCritic(nn.Module):
+    """Two independent Q(s, a) networks evaluated together: (2, B) values, the pessimistic one is their min.
+
+    Taking the smaller of two independently fitted estimates counters the overestimation a policy that
+    maximises Q would exploit (Fujimoto et al. 2018, as used by SAC and SAC-SVG(H)).
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu",
+                 obs_norm: RunningNorm | None = None, action_center: torch.Tensor | None = None,
+                 action_scale: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
+        self.q1, self.q2 = (QCritic(obs_dim, act_dim, hidden, activation, self.obs_norm, action_center, action_scale)
+                            for _ in range(2))
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self.q1(obs, action), self.q2(obs, action)])
+
+    def pessimistic(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return self(obs, action).min(0).values

@@ -118,6 +118,11 @@ class Learner:
     on_policy: ClassVar[bool] = False
     #: the update body has no host-side branching or draws, so ``compile_update`` may trace it
     compilable: ClassVar[bool] = False
+    #: the config fields only this algorithm reads: set for another algorithm, they are refused (the
+    #: paper's algorithms declare none: shared settings and recorded runs pass their fields to all of them)
+    options: ClassVar[tuple[str, ...]] = ()
+    #: one of the 2015 paper's algorithms (per-task ``paper:`` settings apply to it)
+    from_paper: ClassVar[bool] = True
 
     def __init__(self, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig, seed: int = 0,
                  device: str | torch.device = "cpu") -> None:
@@ -136,12 +141,7 @@ class Learner:
             spec.obs_dim, spec.act_dim, c.model_hidden, per_dimension=c.model_per_dimension, noise=c.model_noise,
             activation=c.activation, obs_norm=self.obs_norm, action_center=self.policy.action_center,
             action_scale=self.policy.action_scale)
-        self.critic: nn.Module | None = None  # the network; ``critic_kind`` says which
-        if self.critic_kind == "value":
-            self.critic = ValueCritic(spec.obs_dim, c.critic_hidden, c.activation, self.obs_norm)
-        elif self.critic_kind == "action_value":
-            self.critic = QCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
-                                      self.policy.action_center, self.policy.action_scale)
+        self.critic = self.build_critic()
         self.critic_target = make_target(self.critic) if self.critic is not None else None
         self.reward_model: RewardModel | None = None
         if reward_fn is None or c.learned_reward:
@@ -173,6 +173,16 @@ class Learner:
         self.compiled_update: Callable[[Batch, dict[str, torch.Tensor], bool], Report] | None = None
 
     # -- networks -------------------------------------------------------------------------------------------
+    def build_critic(self) -> nn.Module | None:
+        """The critic network ``critic_kind`` names (None, V(s) or Q(s, a)), sharing the observation normaliser."""
+        c, spec = self.config, self.spec
+        if self.critic_kind == "value":
+            return ValueCritic(spec.obs_dim, c.critic_hidden, c.activation, self.obs_norm)
+        if self.critic_kind == "action_value":
+            return QCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
+                           self.policy.action_center, self.policy.action_scale)
+        return None
+
     def to(self, device: torch.device) -> Learner:
         for module in self.modules().values():
             module.to(device)
@@ -186,6 +196,15 @@ class Learner:
             out["critic_target"] = self.critic_target  # type: ignore[assignment]
         if self.reward_model is not None:
             out["reward_model"] = self.reward_model
+        return out
+
+    def trained_modules(self) -> dict[str, nn.Module]:
+        """Each optimiser's network, by the optimiser's name (what a step differentiates)."""
+        out: dict[str, nn.Module] = {"policy": self.policy, "model": self.model}
+        if self.critic is not None:
+            out["critic"] = self.critic
+        if self.reward_model is not None:
+            out["reward"] = self.reward_model
         return out
 
     # -- acting and experience ------------------------------------------------------------------------------

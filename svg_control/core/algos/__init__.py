@@ -11,7 +11,12 @@ svg0         SVG0 (svg0.py)             Q        E_eta[Q(s, pi(s, eta))] on repl
 dpg          DPG (dpg.py)               Q        Q(s, mu(s)) on replay (deterministic baseline)
 ac           ActorCritic (ac.py)        V        delta * log pi on the most recent transitions (baseline)
 planner      Planner (planner.py)       none     returns of model-sampled rollouts, once per episode (baseline)
+sac-svg      SACSVG (sac_svg.py)        twin Q   SVG(H) with entropy: H model steps, then min Q (Amos et al. 2021)
 ============ ========================== ======== ===========================================================
+
+The first eight are the 2015 paper's algorithms and baselines, exactly as published (the paper-figure
+scripts use them); sac-svg is the SVG family as practised now (maximum entropy, twin Q critics on real TD
+targets, learned termination).
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from ..task import TaskSpec
 from .ac import ActorCritic
 from .dpg import DPG
 from .planner import Planner
+from .sac_svg import SACSVG
 from .svg0 import SVG0
 from .svg1 import SVG1, SVG1ER
 from .svg_inf import SVGInf
@@ -34,7 +40,7 @@ if TYPE_CHECKING:  # config validates names against LEARNERS, so it imports this
 
 #: every algorithm by the name configs, the CLI and the nodes use
 LEARNERS: dict[str, type[Learner]] = {cls.name: cls for cls in (SVGInf, SVG1, SVG1ER, SVG0, SVGK, DPG, ActorCritic,
-                                                                 Planner)}
+                                                                 Planner, SACSVG)}
 ALGORITHMS: tuple[str, ...] = tuple(LEARNERS)
 
 

@@ -1,0 +1,187 @@
+"""Maximum-entropy SVG(H) with twin Q critics on real TD targets: SAC-SVG(H) (Amos, Stanton, Yarats, Wilson
+2021, "On the model-based stochastic value gradient for continuous RL"; code: facebookresearch/svg).
+
+This is the SVG family as it is practised now, beside the 2015 paper's algorithms (which stay exactly as
+they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failure measured on our tasks
+(docs/RESULTS.md):
+
+* **Entropy with a learned temperature.** The policy maximises reward minus alpha * log pi, and alpha is
+  learned toward a target entropy (SAC, Haarnoja et al. 2018): exploration is wide early and narrows as
+  the policy commits, instead of sitting on a fixed sigma floor.
+* **The critic never learns from the model.** Twin Q critics regress on SAC's soft TD target from real
+  transitions, r + gamma (1 - d) (min Q'(s', a') - alpha log pi(a'|s')), a' ~ pi(s'). The model enters only
+  the policy's estimate.
+* **A value gradient through H model steps** (Heess et al. 2015, eqs. 11-13 with Q at the end). From replayed
+  states s_0 with fresh policy noise eta_h, reparameterised actions a_h = pi(s_h, eta_h) and
+  s_{h+1} = s_h + f(s_h, a_h) + sigma(s_h, a_h) xi_h, the policy maximises
+
+      sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
+          + gamma^H S_H (min_i Q_i(s_H, a_H) - alpha log pi(a_H|s_H)).
+
+  xi_0 is the replayed transition's inferred model noise (the paper's re-enactment: with the stored action
+  the first step reproduces the real s_1); later steps take the model's mean, as SAC-SVG(H) does.
+  ``model_horizon: 0`` is plain SAC with our networks.
+* **Termination in the value.** S_h is the product of a learned termination model's survival
+  probabilities along the rollout (``core/termination_model.py``): a predicted fall ends the estimate.
+
+log pi and the entropy are of the policy's Gaussian with each action dimension in units of its actuator's
+half-range, so ``target_entropy`` (per dimension, default -1 as SAC's -|A|) means the same on every robot.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..critic import TwinQCritic
+from ..learner import Batch, Learner, PolicyOutputs, Report, Step, adam
+from ..termination_model import TerminationModel
+
+HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
+
+
+class Temperature(nn.Module):
+    """The entropy temperature alpha, learned in log space so it stays positive."""
+
+    def __init__(self, alpha_init: float) -> None:
+        super().__init__()
+        self.log_alpha = nn.Parameter(torch.tensor(math.log(alpha_init)))
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        return self.log_alpha.exp()
+
+
+class SACSVG(Learner):
+    name = "sac-svg"
+    from_paper = False
+    critic_kind = "action_value"
+    compilable = True
+    options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        c, spec = self.config, self.spec
+        self.temperature = Temperature(c.alpha_init).to(self.device)
+        self.optimizers["alpha"] = adam(self.temperature.parameters(), c.alpha_lr)
+        self.termination_model: TerminationModel | None = None
+        if c.termination == "learned":
+            self.termination_model = TerminationModel(spec.obs_dim, spec.act_dim, c.termination_hidden,
+                                                      c.activation, self.obs_norm).to(self.device)
+            self.optimizers["termination"] = adam(self.termination_model.parameters(), c.model_lr)
+
+    def build_critic(self) -> nn.Module:
+        c, spec = self.config, self.spec
+        return TwinQCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
+                           self.policy.action_center, self.policy.action_scale)
+
+    def modules(self) -> dict[str, nn.Module]:
+        out = super().modules()
+        if hasattr(self, "temperature"):  # the base constructor moves modules before these exist
+            out["temperature"] = self.temperature
+        if getattr(self, "termination_model", None) is not None:
+            out["termination_model"] = self.termination_model
+        return out
+
+    def trained_modules(self) -> dict[str, nn.Module]:
+        out = super().trained_modules()
+        out["alpha"] = self.temperature
+        if self.termination_model is not None:
+            out["termination"] = self.termination_model
+        return out
+
+    # -- the update -----------------------------------------------------------------------------------------
+    def draw_noise(self, batch: Batch, policy_steps: bool) -> dict[str, torch.Tensor]:
+        """The critic target's next-state action noise, then the policy rollout's, one per model step and the end."""
+        n = batch["obs"].shape[0]
+        noise = {"eta_target": self.fresh_eta(n)}
+        if policy_steps:
+            noise["eta_policy"] = torch.stack([self.fresh_eta(n) for _ in range(self.config.model_horizon + 1)])
+        return noise
+
+    def update_body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool, step: Step) -> Report:
+        """Model (and termination model), twin critics on real soft TD targets, then policy and temperature."""
+        report = self._update_model(batch, step)
+        if self.termination_model is not None:
+            report.update(self._update_termination(batch, step))
+        batch = self.prepare_batch(batch)
+        report.update(self._update_critic(batch, None, noise, step))
+        if policy_steps:
+            report.update(self._update_policy(batch, None, noise, step))
+            report.update(self._update_temperature(batch, step))
+        return report
+
+    def _update_termination(self, batch: Batch, step: Step) -> Report:
+        model = self.termination_model
+        assert model is not None
+        action = self.policy.clamp_action(batch["action"])
+
+        def termination_loss() -> tuple[torch.Tensor, Report]:
+            return model.loss(batch["obs"], action, batch["next_obs"], batch["terminated"]), {}
+
+        loss, _, ok = step("termination", termination_loss)
+        return {"termination_bce": loss, "termination_ok": ok}
+
+    def _update_temperature(self, batch: Batch, step: Step) -> Report:
+        """log alpha descends (H(pi) - target) * log alpha: alpha falls while the policy is more random than
+        the target, rises while it is less."""
+        with torch.no_grad():
+            _, sigma = self.policy(batch["obs"])
+            entropy = self.entropy(sigma)
+        target = self.config.target_entropy * self.spec.act_dim
+        temperature = self.temperature
+
+        def temperature_loss() -> tuple[torch.Tensor, Report]:
+            return (temperature.log_alpha * (entropy - target)).mean(), {}
+
+        _, _, ok = step("alpha", temperature_loss)
+        return {"alpha": self.temperature.alpha.detach(), "entropy": entropy.mean(), "alpha_ok": ok}
+
+    def prepare_batch(self, batch: Batch) -> Batch:
+        """The replayed transitions' inferred model noise, for the first step of the policy's rollout."""
+        if self.config.model_horizon == 0:
+            return batch
+        action = self.policy.clamp_action(batch["action"])
+        return {**batch, "xi": self.model.infer_xi(batch["obs"], action, batch["next_obs"])}
+
+    def value_target(self, batch: Batch, noise: dict[str, torch.Tensor], outputs: PolicyOutputs | None
+                     ) -> torch.Tensor:
+        """SAC's soft TD(0) target on the real transition: r + gamma (1 - d) (min Q'(s', a') - alpha log pi(a'|s'))."""
+        assert self.critic_target is not None
+        action, log_prob = self.sample_with_log_prob(batch["next_obs"], noise["eta_target"])
+        soft_value = self.critic_target.pessimistic(batch["next_obs"], action) - self.temperature.alpha * log_prob
+        return batch["reward"] + self.config.gamma * (1.0 - batch["terminated"]) * soft_value
+
+    def policy_objective(self, inputs: Any, noise: dict[str, torch.Tensor]) -> torch.Tensor:
+        batch, _ = inputs
+        c, eta = self.config, noise["eta_policy"]
+        alpha = self.temperature.alpha.detach()
+        s = batch["obs"]
+        total = torch.zeros(s.shape[0], dtype=s.dtype, device=s.device)
+        weight = torch.ones_like(total)  # gamma^h times the survival probability so far
+        for h in range(c.model_horizon):
+            a, log_prob = self.sample_with_log_prob(s, eta[h])
+            mean, std = self.model.mean_and_std(s, a)
+            s_next = (s + mean + std * batch["xi"]) if h == 0 else (s + mean)
+            total = total + weight * (self.reward_fn(s, a, s_next) - alpha * log_prob)
+            if self.termination_model is not None:
+                weight = weight * self.termination_model.survival(s, a, s_next)
+            weight = weight * c.gamma
+            s = s_next
+        a, log_prob = self.sample_with_log_prob(s, eta[c.model_horizon])
+        assert self.critic is not None
+        return (total + weight * (self.critic.pessimistic(s, a) - alpha * log_prob)).mean()
+
+    # -- the policy's entropy in half-range units -----------------------------------------------------------
+    def sample_with_log_prob(self, obs: torch.Tensor, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the applied, clipped action a = mu + sigma eta, log pi of the unclipped one in half-range units)."""
+        mu, sigma = self.policy(obs)
+        sigma_units = sigma / self.policy.action_scale
+        log_prob = (-0.5 * eta**2 - torch.log(sigma_units)).sum(-1) - 0.5 * math.log(2 * math.pi) * eta.shape[-1]
+        return self.policy.clamp_action(mu + sigma * eta), log_prob
+
+    def entropy(self, sigma: torch.Tensor) -> torch.Tensor:
+        """The Gaussian's entropy per state, each dimension in units of its actuator's half-range."""
+        return (torch.log(sigma / self.policy.action_scale) + HALF_LOG_2PI_E).sum(-1)
