@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from svg_control.core.agent import make_agent
+from svg_control.core.algos import make_learner
 from svg_control.core.config import build_config
+from svg_control.core.numpy_policy import mirror
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.transition import Transition
-from svg_control.nodes.fast_policy import mirror
 from svg_control.nodes.launcher import command
 from svg_control.nodes.node_set import node_set
 from svg_control.nodes.task_io import make_task
@@ -72,7 +72,7 @@ def controller_compute(task_name: str, n: int = 5000) -> dict[str, dict[str, flo
 def headless(task_name: str, steps: int, update: bool) -> float:
     """Steps/s of the single-process loop (what `svg-control train` does)."""
     task = make_task(task_name)
-    agent = make_agent("svg1-er", task.spec, task.reward_torch, build_config("svg1-er"), seed=0)
+    agent = make_learner("svg1-er", task.spec, task.reward_torch, build_config("svg1-er"), seed=0)
     obs = task.reset(seed=0)
     t0 = None
     for i in range(steps + agent.config.min_replay):

@@ -19,8 +19,9 @@ import time
 import numpy as np
 import torch
 
-from svg_control.core.agent import SVGAgent
+from svg_control.core.algos import make_learner
 from svg_control.core.config import ALGORITHMS, build_config
+from svg_control.core.learner import Learner, episode_tensors
 from svg_control.core.task import TaskSpec
 from svg_control.core.transition import Transition
 
@@ -36,10 +37,10 @@ def quadratic_reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Te
     return -(next_obs**2).sum(-1) - 0.1 * (action**2).sum(-1)
 
 
-def filled_agent(algo: str, batch: int, overrides: dict, seed: int = 0) -> SVGAgent:
+def filled_agent(algo: str, batch: int, overrides: dict, seed: int = 0) -> Learner:
     spec = monoped_sized_spec()
     config = build_config(algo, {**SIZES, "batch_size": batch, "min_replay": 1, **overrides})
-    agent = SVGAgent(spec, quadratic_reward, config, seed=seed)
+    agent = make_learner(algo, spec, quadratic_reward, config, seed=seed)
     rng = np.random.default_rng(seed)
     obs = rng.standard_normal(OBS_DIM)
     for t in range(2000):  # 10 episodes of 200 steps of a random linear system
@@ -72,35 +73,35 @@ def cpu_time_per_call(fn, repeats: int, blocks: int = 5) -> float:
 
 def time_agent(algo: str, batch: int, repeats: int, overrides: dict) -> dict[str, float]:
     agent = filled_agent(algo, batch, overrides)
-    sample = agent.replay.sample(batch, agent.rng)
-    weights = agent._weights(sample)[0] if agent.critic is not None and algo not in ("svg0", "dpg") else None
+    sample = agent.prepare_batch(agent.replay.sample(batch, agent.rng))
+    noise = agent.draw_noise(sample, policy_steps=True)
+    weights, outputs = agent.importance_weights(sample)
     parts = {"model": lambda: agent._update_model(sample)}
     if agent.critic is not None:
-        parts["critic"] = lambda: agent._update_critic(sample, weights)
-    if algo not in ("svg-inf", "planner"):
-        parts["policy"] = lambda: agent._update_policy(sample, weights)
+        parts["critic"] = lambda: agent._update_critic(sample, weights, noise, outputs=outputs)
+    if not agent.episodic:
+        parts["policy"] = lambda: agent._update_policy(sample, weights, noise, outputs=outputs)
     out = {name: cpu_time_per_call(fn, repeats) for name, fn in parts.items()}
-    if algo in ("svg-inf", "planner"):
+    if agent.episodic:
         # one policy update per 200-step episode: time it on a stored episode and amortise it per step
-        from svg_control.core.agent import episode_tensors
-        from svg_control.core.estimators import planner_objective, svg_unroll_objective
-
         episode = [Transition(agent.replay.obs[i], agent.replay.action[i], float(agent.replay.reward[i]),
                               agent.replay.next_obs[i], False, False, float(agent.replay.log_prob[i]))
                    for i in range(200)]
         windows = episode_tensors(episode)
-        if algo == "svg-inf":
-            def policy_step():
-                agent._apply("policy", -svg_unroll_objective(agent.policy, agent.model, agent.reward_fn, windows,
-                                                             agent.config.gamma))
-        else:
-            def policy_step():
-                starts = agent.replay.sample(agent.config.planner_rollouts, agent.rng)["obs"]
-                agent._apply("policy", -planner_objective(agent.policy, agent.model, agent.reward_fn, starts,
-                                                          agent.config.planner_horizon, agent.config.gamma))
+
+        def policy_inputs():
+            if algo == "svg-inf":
+                return windows
+            starts = agent.replay.sample(agent.config.planner_rollouts, agent.rng)["obs"]
+            return starts, agent.config.planner_horizon
+
+        def policy_step():
+            inputs = policy_inputs()
+            agent.eager_step("policy", lambda: (-agent.policy_objective(inputs, {}), {}), agent.config.grad_clip)
+
         out["policy"] = cpu_time_per_call(policy_step, max(5, repeats // 20)) / 200
     out["full"] = cpu_time_per_call(agent.update, repeats)
-    if algo in ("svg-inf", "planner"):
+    if agent.episodic:
         out["full"] += out["policy"]
     return out
 
