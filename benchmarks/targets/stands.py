@@ -1,0 +1,74 @@
+"""Time to a target return and no collapse after it: ours (sac-svg, the paper's svg1-er) against SB3 SAC.
+
+For each run it prints the first evaluation step at or above the task's target (the monoped stands at
+150; a standing robot earns about +186), the wall seconds to get there, the final return, and the worst
+evaluation after the target was first reached (a collapse is one below half the target). Evaluation is
+the trainer's: the policy's mean action, 5 episodes.
+
+    python -m benchmarks.targets.stands [--task monoped] [--budget 30000] [--seeds 5 --first-seed 3]
+        [--only sac-svg,sac]
+
+Tune on seeds 0-2; report on fresh seeds (--first-seed 3).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.paper.common import RUNS, Cell, base_parser, load, run_dirs, run_grid
+
+#: task -> the return that counts as reaching the goal
+TARGETS = {"monoped": 150.0, "gym:Hopper-v5": 1000.0, "gym:HalfCheetah-v5": 3000.0, "gym:Walker2d-v5": 1000.0}
+
+
+def cells(task: str) -> list[Cell]:
+    return [
+        Cell("sac-svg", task, "sac-svg"),
+        Cell("sac-svg-h0", task, "sac-svg", {"model_horizon": 0}),
+        Cell("svg1-er", task, "svg1-er"),
+        Cell("sac", task, "peer:sac"),
+    ]
+
+
+def target_report(name: str, grid: list[Cell], seeds: list[int], target: float) -> str:
+    lines = [f"### {name}: target {target:g}", "",
+             "| label | seed | first step >= target | wall s to it | final | worst after it | collapsed |",
+             "|---|---|---|---|---|---|---|"]
+    dirs = run_dirs(name, grid, seeds)
+    for cell in grid:
+        for seed, run_dir in zip(seeds, dirs[cell.label]):
+            records = [r for r in load(run_dir) if "eval_return_mean" in r]
+            if not records:
+                continue
+            hit = next((i for i, r in enumerate(records) if r["eval_return_mean"] >= target), None)
+            final = records[-1]["eval_return_mean"]
+            if hit is None:
+                lines.append(f"| {cell.label} | {seed} | never (best {max(r['eval_return_mean'] for r in records):.0f}) "
+                             f"| - | {final:.0f} | - | - |")
+                continue
+            worst = min(r["eval_return_mean"] for r in records[hit:])
+            lines.append(f"| {cell.label} | {seed} | {records[hit]['step']} | {records[hit]['wall_s']:.0f} | "
+                         f"{final:.0f} | {worst:.0f} | {'yes' if worst < target / 2 else 'no'} |")
+    for cell in grid:
+        finals = [load(d)[-1]["eval_return_mean"] for d in dirs[cell.label] if load(d)]
+        if finals:
+            stood = sum(f >= target for f in finals)
+            lines.append(f"\n{cell.label}: final {np.mean(finals):.0f} ± {np.std(finals):.0f}, "
+                         f"{stood}/{len(finals)} at or above the target at the end")
+    text = "\n".join(lines) + "\n"
+    (RUNS / name / "targets.md").write_text(text)
+    return text
+
+
+def main() -> None:
+    parser = base_parser(__doc__, budget=30000, eval_every=2500)
+    parser.add_argument("--task", default="monoped", choices=sorted(TARGETS))
+    args = parser.parse_args()
+    name = args.name or f"stands_{args.task.replace(':', '_')}"
+    grid = cells(args.task)
+    run_grid(name, grid, args)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    print(target_report(name, grid, seeds, TARGETS[args.task]))
+
+
+if __name__ == "__main__":
+    main()
