@@ -60,11 +60,7 @@ def test_the_cartpole_file_sets_each_method_its_own_tuned_setting():
 def test_the_cartpole_probe_labels_keep_the_paper_settings_under_the_tuned_file():
     """tune_cartpole.py's labels name changes from the paper's settings; the per-task file its winners went
     into must not shift them (its published runs recorded these configs)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "paper"))
-    import tune_cartpole
+    from benchmarks.tuning import tune_cartpole
 
     cells = {c.label: c for c in tune_cartpole.cells(None)}
 

@@ -42,8 +42,8 @@ def target_report(name: str, grid: list[Cell], seeds: list[int], target: float) 
             hit = next((i for i, r in enumerate(records) if r["eval_return_mean"] >= target), None)
             final = records[-1]["eval_return_mean"]
             if hit is None:
-                lines.append(f"| {cell.label} | {seed} | never (best {max(r['eval_return_mean'] for r in records):.0f}) "
-                             f"| - | {final:.0f} | - | - |")
+                best = max(r["eval_return_mean"] for r in records)
+                lines.append(f"| {cell.label} | {seed} | never (best {best:.0f}) | - | {final:.0f} | - | - |")
                 continue
             worst = min(r["eval_return_mean"] for r in records[hit:])
             lines.append(f"| {cell.label} | {seed} | {records[hit]['step']} | {records[hit]['wall_s']:.0f} | "

@@ -45,8 +45,8 @@ class DynamicsModel(TransitionModel):
     """Learned Gaussian model of the state change, inputs and targets normalised.
 
     ``per_dimension=True`` is the paper's design (one sub-network per state
-    dimension); ``False`` uses one network for all, which CALIBRATION.md found
-    as accurate and faster. ``noise="additive"`` learns one noise scale per
+    dimension); ``False`` uses one network for all, which an offline comparison
+    found as accurate and faster (docs/DESIGN.md). ``noise="additive"`` learns one noise scale per
     dimension (the paper's model); ``"heteroscedastic"`` learns sigma(s, a).
     """
 

@@ -10,7 +10,7 @@ unclipped action, so importance weights stay exact.
 
 sigma is expressed in units of each actuator's half-range and kept in
 [sigma_min, sigma_max]: without a floor the policy gradient collapses the
-exploration noise (CALIBRATION.md).
+exploration noise (docs/DESIGN.md, the first measurements).
 """
 from __future__ import annotations
 
