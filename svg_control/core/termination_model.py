@@ -8,31 +8,22 @@ Amos et al. 2021). A task that never terminates teaches it p ~ 0, which changes 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
-from torch import nn
 from torch.nn import functional as F
 
-from .networks import mlp
-from .normalizer import RunningNorm
+from .reward_model import RewardModel
 
 
-class TerminationModel(nn.Module):
-    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "relu",
-                 obs_norm: RunningNorm | None = None) -> None:
-        super().__init__()
-        self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
-        self.net = mlp(2 * obs_dim + act_dim, hidden, 1, activation)
+class TerminationModel(RewardModel):
+    """The reward model's network on (s, a, s'), read as the logit of p(terminated) instead of a reward."""
 
     def logit(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([self.obs_norm.normalize(obs), action, self.obs_norm.normalize(next_obs)], -1)
-        return self.net(x).squeeze(-1)
+        return self(obs, action, next_obs)
 
     def survival(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         """1 - p(terminated): the weight of everything after this step."""
         return torch.sigmoid(-self.logit(obs, action, next_obs))
 
-    def loss(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor,
+    def loss(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor,  # type: ignore[override]
              terminated: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(self.logit(obs, action, next_obs), terminated)
