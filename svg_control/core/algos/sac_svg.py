@@ -11,9 +11,9 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
 * **The critic never learns from the model.** Twin Q critics regress on SAC's soft TD target from real
   transitions, r + gamma (1 - d) (min Q'(s', a') - alpha log pi(a'|s')), a' ~ pi(s'). The model enters only
   the policy's estimate.
-* **A value gradient through H model steps** (Heess et al. 2015, eqs. 11-13 with Q at the end). From replayed
-  states s_0 with fresh policy noise eta_h, reparameterised actions a_h = pi(s_h, eta_h) and
-  s_{h+1} = s_h + f(s_h, a_h) + sigma(s_h, a_h) xi_h, the policy maximises
+* **A value gradient through H model steps** (the SVG(1) step of Heess et al. 2015, eq. 13, carried H
+  steps, Q at the end). From replayed states s_0 with fresh policy noise eta_h, reparameterised actions
+  a_h = pi(s_h, eta_h) and s_{h+1} = s_h + f(s_h, a_h) + sigma(s_h, a_h) xi_h, the policy maximises
 
       sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
           + gamma^H S_H (min_i Q_i(s_H, a_H) - alpha log pi(a_H|s_H)).

@@ -1,4 +1,4 @@
-"""SVG(0): a Q critic and the gradient E_eta[Q_a(s, pi(s, eta)) pi_theta] (Heess et al. 2015, section 4.3).
+"""SVG(0): a Q critic and the gradient E_eta[Q_a(s, pi(s, eta)) pi_theta] (Heess et al. 2015, the paper's SVG(0)).
 
 SVG(0) is the stochastic counterpart of DPG: the action is drawn with fresh noise and the value gradient
 comes from Q alone, with no model in the policy step. Q is fitted by TD(0) with the next action sampled

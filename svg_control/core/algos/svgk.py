@@ -1,4 +1,5 @@
-"""SVG(k): k model steps re-enacted along real k-step windows, then gamma^k V(s_k) (Heess et al. 2015, eqs. 11-12).
+"""SVG(k): k model steps re-enacted along real k-step windows, then gamma^k V(s_k): the recursion of eqs. 9-10
+(Heess et al. 2015) cut after k steps.
 
 The windows come from replay; each is weighted by the truncated product of its steps' importance weights.
 V is fitted by TD(0) as in SVG(1)-ER (``core/algos/svg1.py``).
