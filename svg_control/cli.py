@@ -102,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="headless training of one algorithm on one task")
     t.add_argument("--task")
-    t.add_argument("--algo", choices=ALGORITHMS)
+    t.add_argument("--algo", choices=ALGORITHMS,
+                   help="svg1-er is the paper's SVG(1)-ER exactly as published (and the nodes' default); sac-svg is "
+                        "maximum-entropy SVG(H) with twin Q critics (SAC-SVG(H)); the others are the paper's "
+                        "SVG(inf), SVG(1), SVG(k), SVG(0) and its DPG, actor-critic and planner baselines")
     t.add_argument("--steps", type=int)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="output directory (default runs/<task>-<algo>-s<seed>)")
