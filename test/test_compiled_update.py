@@ -145,3 +145,30 @@ def test_a_compiled_learner_resumes_from_its_checkpoint_as_it_would_have_gone_on
         compiled.update()
         resumed.update()
     assert_same_state(compiled, resumed)
+
+
+def test_compiled_sac_svg_takes_the_eager_steps() -> None:
+    """sac-svg's body (twin critics, termination model, temperature) compiles as it stands and steps as eager."""
+    task = point_mass()
+    config = {**SMALL, "termination_hidden": [8]}
+    agents = [make_learner("sac-svg", task.spec, task.reward_torch,
+                           build_config("sac-svg", {**config, "compile_update": compiled}), 3)
+              for compiled in (False, True)]
+    rng = np.random.default_rng(3)
+    obs = task.reset(seed=3)
+    for _ in range(120):
+        action = rng.normal(0.0, 1.0, task.spec.act_dim)
+        result = task.step(action)
+        t = Transition(obs, action, result.reward, result.obs, result.terminated, result.truncated, -1.0, 0)
+        for agent in agents:
+            agent.observe(t)
+        obs = task.reset() if result.truncated else result.obs
+    eager, compiled = agents
+    for _ in range(5):
+        eager_losses, compiled_losses = eager.update(), compiled.update()
+        assert compiled.compiled_update is not None, "fell back to eager"
+        assert eager_losses.keys() == compiled_losses.keys()
+        for key, value in eager_losses.items():
+            assert compiled_losses[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
+    assert_same_state(eager, compiled)
+    assert compiled.policy_version == 5
