@@ -24,6 +24,7 @@ def cells(task: str) -> list[Cell]:
     return [
         Cell("sac-svg", task, "sac-svg"),
         Cell("sac-svg-h0", task, "sac-svg", {"model_horizon": 0}),
+        Cell("sac-svg-h3", task, "sac-svg", {"model_horizon": 3}),
         Cell("svg1-er", task, "svg1-er"),
         Cell("sac", task, "peer:sac"),
     ]
