@@ -1,15 +1,16 @@
 """Gymnasium's own MuJoCo environments behind the Task contract, so SVG runs where published tables run.
 
-``make_task("gym:HalfCheetah-v5")`` (also ``Hopper-v5``, ``InvertedPendulum-v5``) wraps the unmodified
-Gymnasium environment: its physics, reset noise, termination and reward. SVG differentiates the reward,
+``make_task("gym:HalfCheetah-v5")`` (also ``Hopper-v5``, ``Walker2d-v5``, ``InvertedPendulum-v5``) wraps
+the unmodified Gymnasium environment: its physics, reset noise, termination and reward. SVG differentiates the reward,
 so each environment's v5 reward is re-implemented in torch from (s, a, s') and checked against the
 environment's own reward in the tests.
 
-One departure from the default observation, on purpose: for HalfCheetah and Hopper the root's x
+One departure from the default observation, on purpose: for HalfCheetah, Hopper and Walker2d the root's x
 position is kept in the observation (``exclude_current_positions_from_observation=False``, one extra
 dimension, first). Their reward is the x displacement over the step divided by dt, which cannot be
 computed from the default observation (it holds only the end-of-step velocity). Results on these tasks
-are therefore on an 18-d (HalfCheetah) and 12-d (Hopper) observation; everything else is Gymnasium's.
+are therefore on an 18-d (HalfCheetah, Walker2d) and 12-d (Hopper) observation; everything else is
+Gymnasium's.
 The networks never see that x (``TaskSpec.reward_only_dims``): it grows without bound as the robot runs,
 and a policy or critic fed it meets inputs it never saw, in the very states that are the best so far.
 
@@ -56,6 +57,21 @@ def _hopper(env: Any) -> RewardFn:
     return reward
 
 
+def _walker2d(env: Any) -> RewardFn:
+    u = env.unwrapped
+    fwd, ctrl, dt, alive = u._forward_reward_weight, u._ctrl_cost_weight, u.dt, u._healthy_reward
+    (z_low, z_high), (angle_low, angle_high) = u._healthy_z_range, u._healthy_angle_range
+
+    def reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        # Walker2d.is_healthy on s': qpos[1:3] (z, angle) is obs[1:3] here (x kept)
+        z, angle = next_obs[..., 1], next_obs[..., 2]
+        healthy = (z > z_low) & (z < z_high) & (angle > angle_low) & (angle < angle_high)
+        return fwd * (next_obs[..., 0] - obs[..., 0]) / dt + alive * healthy.to(obs.dtype) \
+            - ctrl * (action**2).sum(-1)
+
+    return reward
+
+
 def _inverted_pendulum(env: Any) -> RewardFn:
     def reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         # +1 while the pole is within 0.2 rad: no gradient of its own, V carries the signal
@@ -68,6 +84,7 @@ ENVS: dict[str, tuple[dict[str, Any], Callable[[Any], RewardFn]]] = {
     "HalfCheetah-v5": ({"exclude_current_positions_from_observation": False}, _half_cheetah),
     "Hopper-v5": ({"exclude_current_positions_from_observation": False}, _hopper),
     "InvertedPendulum-v5": ({}, _inverted_pendulum),
+    "Walker2d-v5": ({"exclude_current_positions_from_observation": False}, _walker2d),
 }
 
 
