@@ -25,8 +25,6 @@ def cells(task: str) -> list[Cell]:
         Cell("sac-svg", task, "sac-svg"),
         Cell("sac-svg-h0", task, "sac-svg", {"model_horizon": 0}),
         Cell("sac-svg-h3", task, "sac-svg", {"model_horizon": 3}),
-        # SAC-SVG(H)'s own learning rate: slower policy and critic, against the swings between evaluations
-        Cell("sac-svg-lr1e-4", task, "sac-svg", {"policy_lr": 1e-4, "critic_lr": 1e-4}),
         Cell("svg1-er", task, "svg1-er"),
         Cell("sac", task, "peer:sac"),
     ]
