@@ -64,8 +64,9 @@ class AgentConfig:
     #: svg1-er's critic: "td" (importance-weighted TD(0) on the recorded next state) or "model" (one model
     #: step at a fresh on-policy action with the recorded transition's inferred noise; unweighted)
     critic_target: str = "td"
-    #: sac-svg: model steps in the policy's estimate before the critic takes over (H; 0 is plain SAC)
-    model_horizon: int = 1
+    #: sac-svg: model steps in the policy's estimate before the critic takes over (H; 0 is plain SAC). 3 is
+    #: SAC-SVG(H)'s and measured best of 0, 1, 3 on the monoped (docs/RESULTS.md, sac-svg on the monoped)
+    model_horizon: int = 3
     #: sac-svg: the entropy the temperature alpha is learned toward, per action dimension, of the policy's
     #: Gaussian measured in units of each actuator's half-range (-1 per dimension is SAC's -|A|)
     target_entropy: float = -1.0
