@@ -148,16 +148,12 @@ class Learner:
             self.reward_model = RewardModel(spec.obs_dim, spec.act_dim, c.reward_hidden, c.activation, self.obs_norm)
             reward_fn = self.reward_model
         self.reward_fn: RewardFn = reward_fn
+        self.build_extra_networks()
         self.to(self.device)
 
         self.optimizers: dict[str, torch.optim.Optimizer] = {
-            "policy": adam(self.policy.parameters(), c.policy_lr),
-            "model": adam(self.model.parameters(), c.model_lr),
-        }
-        if self.critic is not None:
-            self.optimizers["critic"] = adam(self.critic.parameters(), c.critic_lr)
-        if self.reward_model is not None:
-            self.optimizers["reward"] = adam(self.reward_model.parameters(), c.model_lr)
+            name: adam(module.parameters(), self.learning_rate(name))
+            for name, module in self.trained_modules().items()}
         self.eager_step = EagerStep(self.optimizers)
 
         self.replay = ReplayBuffer(spec.obs_dim, spec.act_dim, c.replay_capacity)
@@ -182,6 +178,15 @@ class Learner:
             return QCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
                            self.policy.action_center, self.policy.action_scale)
         return None
+
+    def build_extra_networks(self) -> None:
+        """Networks an algorithm adds to the base's (built before the learner moves to its device and gets
+        its optimisers: list them in :meth:`modules` and :meth:`trained_modules`)."""
+
+    def learning_rate(self, name: str) -> float:
+        """The Adam learning rate of the optimiser ``name`` (a key of :meth:`trained_modules`)."""
+        c = self.config
+        return {"policy": c.policy_lr, "critic": c.critic_lr}.get(name, c.model_lr)  # model, reward: model_lr
 
     def to(self, device: torch.device) -> Learner:
         for module in self.modules().values():

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from ..critic import TwinQCritic
-from ..learner import Batch, Learner, PolicyOutputs, Report, Step, adam
+from ..learner import Batch, Learner, PolicyOutputs, Report, Step
 from ..termination_model import TerminationModel
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -61,16 +61,16 @@ class SACSVG(Learner):
     compilable = True
     options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
-        self.temperature = Temperature(c.alpha_init).to(self.device)
-        self.optimizers["alpha"] = adam(self.temperature.parameters(), c.alpha_lr)
+        self.temperature = Temperature(c.alpha_init)
         self.termination_model: TerminationModel | None = None
         if c.termination == "learned":
             self.termination_model = TerminationModel(spec.obs_dim, spec.act_dim, c.termination_hidden,
-                                                      c.activation, self.obs_norm).to(self.device)
-            self.optimizers["termination"] = adam(self.termination_model.parameters(), c.model_lr)
+                                                      c.activation, self.obs_norm)
+
+    def learning_rate(self, name: str) -> float:
+        return self.config.alpha_lr if name == "alpha" else super().learning_rate(name)
 
     def build_critic(self) -> nn.Module:
         c, spec = self.config, self.spec
@@ -79,9 +79,8 @@ class SACSVG(Learner):
 
     def modules(self) -> dict[str, nn.Module]:
         out = super().modules()
-        if hasattr(self, "temperature"):  # the base constructor moves modules before these exist
-            out["temperature"] = self.temperature
-        if getattr(self, "termination_model", None) is not None:
+        out["temperature"] = self.temperature
+        if self.termination_model is not None:
             out["termination_model"] = self.termination_model
         return out
 
