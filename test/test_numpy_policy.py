@@ -59,3 +59,20 @@ def test_no_mirror_for_a_network_it_cannot_reproduce():
     policy = GaussianPolicy(3, 1, (-1.0,), (1.0,), (8,))
     policy.net[1] = nn.Softplus()  # an activation the mirror does not know
     assert mirror(policy) is None
+
+
+def test_mirror_of_a_squashed_sample_policy_acts_and_scores_like_torch():
+    """SAC's tanh-squashed Gaussian: the mirror's actions stay in range and their log-probs are torch's."""
+    policy = trained_looking(GaussianPolicy(5, 3, (-1.0, -2.0, 0.0), (1.0, 2.0, 4.0), (16, 8), activation="relu",
+                                            squash_samples=True))
+    fast = mirror(policy)
+    assert fast is not None
+    obs = np.random.default_rng(1).normal(size=5) * 4.0
+    for deterministic in (True, False):
+        action, log_prob = fast.act(obs, deterministic, np.random.default_rng(2))
+        assert np.all(action > policy.action_center.numpy() - policy.action_scale.numpy())
+        assert np.all(action < policy.action_center.numpy() + policy.action_scale.numpy())
+        with torch.no_grad():
+            expected = policy.log_prob(torch.as_tensor(obs, dtype=torch.float32)[None],
+                                       torch.as_tensor(action, dtype=torch.float32)[None])
+        assert log_prob == pytest.approx(float(expected), rel=1e-4, abs=1e-4)

@@ -177,3 +177,45 @@ def test_sac_svg_learns_the_point_mass():
     trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
     assert agent.nonfinite_skips == 0
     assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+
+
+def test_squashed_samples_have_the_tanh_transformed_gaussian_log_prob():
+    """Against torch.distributions' own tanh-transformed Normal, in half-range units, and inside the range."""
+    agent, _ = learner(squash_samples=True)
+    policy = agent.policy
+    obs = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    eta = torch.randn(64, 1, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        action, log_prob = agent.sample_with_log_prob(obs, eta)
+        mu, sigma = policy(obs)
+    scale, centre = policy.action_scale, policy.action_center
+    reference = torch.distributions.TransformedDistribution(
+        torch.distributions.Normal((mu - centre) / scale, sigma / scale), [torch.distributions.TanhTransform()])
+    units = (action - centre) / scale
+    assert torch.all(units.abs() < 1)
+    torch.testing.assert_close(log_prob, reference.log_prob(units).sum(-1), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(agent.policy.log_prob(obs, action),
+                               log_prob - torch.log(scale).sum(), rtol=1e-4, atol=1e-4)
+
+
+def test_the_squashed_policy_infers_the_noise_it_drew():
+    agent, _ = learner(squash_samples=True)
+    obs = torch.randn(16, 2, generator=torch.Generator().manual_seed(3))
+    eta = torch.randn(16, 1, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        torch.testing.assert_close(agent.policy.infer_eta(obs, agent.policy.sample(obs, eta)), eta,
+                                   rtol=1e-3, atol=1e-3)
+
+
+def test_squash_samples_is_refused_for_the_paper_algorithms():
+    with pytest.raises(ValueError, match="squash_samples applies to sac-svg only"):
+        build_config("svg1-er", {"squash_samples": True})
+
+
+def test_sac_svg_with_squashed_samples_learns_the_point_mass():
+    agent, task = learner(seed=0, batch_size=64, min_replay=64, squash_samples=True)
+    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
+    run(agent, task, 800)
+    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
+    assert agent.nonfinite_skips == 0
+    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)

@@ -23,6 +23,7 @@ TARGETS = {"monoped": 150.0, "gym:Hopper-v5": 1000.0, "gym:HalfCheetah-v5": 3000
 def cells(task: str) -> list[Cell]:
     return [
         Cell("sac-svg", task, "sac-svg"),  # model_horizon 3
+        Cell("sac-svg-tanh", task, "sac-svg", {"squash_samples": True}),
         Cell("sac-svg-h1", task, "sac-svg", {"model_horizon": 1}),
         Cell("sac-svg-h0", task, "sac-svg", {"model_horizon": 0}),
         Cell("svg1-er", task, "svg1-er"),

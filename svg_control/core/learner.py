@@ -432,7 +432,7 @@ def build_policy(spec: TaskSpec, config: AgentConfig) -> GaussianPolicy:
     return GaussianPolicy(
         spec.obs_dim, spec.act_dim, spec.action_low, spec.action_high, c.policy_hidden,
         sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
-        state_dependent_sigma=c.state_dependent_sigma, activation=c.activation,
+        state_dependent_sigma=c.state_dependent_sigma, squash_samples=c.squash_samples, activation=c.activation,
         obs_norm=RunningNorm(spec.obs_dim, hidden_dims=spec.reward_only_dims))
 
 

@@ -60,6 +60,7 @@ class NumpyPolicy:
             raise TypeError("policy network is not Linear/activation alternating")
         self.center, self.scale = arr(policy.action_center), arr(policy.action_scale)
         self.squash = policy.squash
+        self.squash_samples = policy.squash_samples
         self.state_dependent_sigma = policy.state_dependent_sigma
         self.sigma_min, self.sigma_span = policy.sigma_min, policy.sigma_max - policy.sigma_min
         self.raw_sigma_base = float(policy.sigma_raw_offset) + arr(policy.log_sigma_bias)
@@ -81,11 +82,14 @@ class NumpyPolicy:
     def act(self, obs: np.ndarray, deterministic: bool, rng: np.random.Generator) -> tuple[np.ndarray, float]:
         """(unclipped action, log-prob), like ``GaussianPolicy.act``."""
         mu, sigma = self.forward(obs)
-        if deterministic:
-            return mu, float(-(np.log(sigma).sum() + 0.5 * LOG_2PI * self.act_dim))
-        eta = rng.standard_normal(self.act_dim)
-        a = mu + sigma * eta
-        return a, float(-0.5 * (eta @ eta) - np.log(sigma).sum() - 0.5 * LOG_2PI * self.act_dim)
+        eta = np.zeros(self.act_dim) if deterministic else rng.standard_normal(self.act_dim)
+        x = mu + sigma * eta
+        log_prob = float(-0.5 * (eta @ eta) - np.log(sigma).sum() - 0.5 * LOG_2PI * self.act_dim)
+        if not self.squash_samples:
+            return x, log_prob
+        z = (x - self.center) / np.maximum(self.scale, 1e-12)
+        log_jacobian = 2.0 * (math.log(2.0) - z - np.logaddexp(0.0, -2.0 * z))  # log(1 - tanh(z)^2)
+        return self.center + self.scale * np.tanh(z), log_prob - float(log_jacobian.sum())
 
 
 def mirror(policy: GaussianPolicy, checks: int = 16, tol: float = 1e-4) -> NumpyPolicy | None:

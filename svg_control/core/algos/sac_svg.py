@@ -24,6 +24,9 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
 * **Termination in the value.** S_h is the product of a learned termination model's survival
   probabilities along the rollout (``core/termination_model.py``): a predicted fall ends the estimate.
 
+``squash_samples`` makes the policy SAC's tanh-squashed Gaussian (``core/policy.py``), as SAC-SVG(H) and SAC
+use it, instead of the paper's squashed mean with clipped noise.
+
 log pi and the entropy are of the policy's Gaussian with each action dimension in units of its actuator's
 half-range, so ``target_entropy`` (per dimension, default -1 as SAC's -|A|) means the same on every robot.
 """
@@ -59,7 +62,8 @@ class SACSVG(Learner):
     from_paper = False
     critic_kind = "action_value"
     compilable = True
-    options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden")
+    options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden",
+               "squash_samples")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
@@ -109,7 +113,7 @@ class SACSVG(Learner):
         report.update(self._update_critic(batch, None, noise, step))
         if policy_steps:
             report.update(self._update_policy(batch, None, noise, step))
-            report.update(self._update_temperature(batch, step))
+            report.update(self._update_temperature(batch, noise, step))
         return report
 
     def _update_termination(self, batch: Batch, step: Step) -> Report:
@@ -123,12 +127,15 @@ class SACSVG(Learner):
         loss, _, ok = step("termination", termination_loss)
         return {"termination_bce": loss, "termination_ok": ok}
 
-    def _update_temperature(self, batch: Batch, step: Step) -> Report:
+    def _update_temperature(self, batch: Batch, noise: dict[str, torch.Tensor], step: Step) -> Report:
         """log alpha descends (H(pi) - target) * log alpha: alpha falls while the policy is more random than
-        the target, rises while it is less."""
+        the target, rises while it is less. H is the Gaussian's closed form, or, for a squashed policy (which
+        has none), SAC's one-sample estimate -log pi(a|s) at the policy step's first action."""
         with torch.no_grad():
-            _, sigma = self.policy(batch["obs"])
-            entropy = self.entropy(sigma)
+            if self.policy.squash_samples:
+                entropy = -self.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])[1]
+            else:
+                entropy = self.entropy(self.policy(batch["obs"])[1])
         target = self.config.target_entropy * self.spec.act_dim
         temperature = self.temperature
 
@@ -175,11 +182,14 @@ class SACSVG(Learner):
 
     # -- the policy's entropy in half-range units -----------------------------------------------------------
     def sample_with_log_prob(self, obs: torch.Tensor, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(the applied, clipped action a = mu + sigma eta, log pi of the unclipped one in half-range units)."""
-        mu, sigma = self.policy(obs)
-        sigma_units = sigma / self.policy.action_scale
+        """(the applied action, its log pi in half-range units): a = mu + sigma eta clipped, with the log-prob of
+        the unclipped draw; or, with ``squash_samples``, the squashed draw with the change of variables."""
+        policy = self.policy
+        mu, sigma = policy(obs)
+        x = mu + sigma * eta
+        sigma_units = sigma / policy.action_scale
         log_prob = (-0.5 * eta**2 - torch.log(sigma_units)).sum(-1) - 0.5 * math.log(2 * math.pi) * eta.shape[-1]
-        return self.policy.clamp_action(mu + sigma * eta), log_prob
+        return policy.clamp_action(policy.squash_action(x)), log_prob - policy.log_squash_correction(x)
 
     def entropy(self, sigma: torch.Tensor) -> torch.Tensor:
         """The Gaussian's entropy per state, each dimension in units of its actuator's half-range."""
