@@ -29,8 +29,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             settings.steps = args.steps
         out = args.resume
     else:
-        if not args.task or not args.algo or not args.steps:
-            raise ValueError("train needs --task, --algo and --steps (or --resume DIR)")
+        if not args.task or not args.steps:
+            raise ValueError("train needs --task and --steps (or --resume DIR)")
         out = args.out or f"runs/{args.task}-{args.algo}-s{args.seed}"
         settings = RunSettings(task=args.task, algo=args.algo, steps=args.steps, seed=args.seed,
                                eval_every=args.eval_every, eval_episodes=args.eval_episodes,
@@ -102,10 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="headless training of one algorithm on one task")
     t.add_argument("--task")
-    t.add_argument("--algo", choices=ALGORITHMS,
-                   help="svg1-er is the paper's SVG(1)-ER exactly as published (and the nodes' default); sac-svg is "
-                        "maximum-entropy SVG(H) with twin Q critics (SAC-SVG(H)); the others are the paper's "
-                        "SVG(inf), SVG(1), SVG(k), SVG(0) and its DPG, actor-critic and planner baselines")
+    t.add_argument("--algo", choices=ALGORITHMS, default="sac-svg",
+                   help="default sac-svg: maximum-entropy SVG(H) with twin Q critics on real TD targets (SAC-SVG(H), "
+                        "Amos et al. 2021), the default of every task and of the nodes; svg1-er is the paper's "
+                        "SVG(1)-ER exactly as published; the others are the paper's SVG(inf), SVG(1), SVG(k), SVG(0) "
+                        "and its DPG, actor-critic and planner baselines")
     t.add_argument("--steps", type=int)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="output directory (default runs/<task>-<algo>-s<seed>)")

@@ -35,7 +35,7 @@ import torch
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
-from test_nodes_support import Probe, node_command, node_env, pick_domain
+from test_nodes_support import Probe, node_command, node_env, node_learner, node_policy, pick_domain
 
 from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, read_manifest
@@ -144,8 +144,7 @@ def test_learner_kill9_controller_keeps_policy_and_learner_resumes(system):
     # the checkpoint the kill left behind loads (checksum verified), and its replay holds real transitions
     ckpt = tmp / "ckpt"
     manifest = read_manifest(ckpt)
-    agent = make_learner("svg1-er", SPEC, point_mass().reward_torch, build_config("svg1-er", {
-        "min_replay": 32, "batch_size": 32, "replay_capacity": 5000}))
+    agent = node_learner(min_replay=32, batch_size=32, replay_capacity=5000)
     assert load_checkpoint(agent, ckpt)
     counters = manifest["counters"]
     assert agent.updates == counters["updates"] > 0 and agent.policy_version == counters["policy_version"]
@@ -277,10 +276,7 @@ def step_msg(obs, seq, first=False):
 
 
 def controller_policy() -> GaussianPolicy:
-    c = build_config("svg1-er")
-    return GaussianPolicy(N, A, SPEC.action_low, SPEC.action_high, c.policy_hidden, sigma_init=c.sigma_init,
-                          sigma_min=c.sigma_min, sigma_max=c.sigma_max,
-                          state_dependent_sigma=c.state_dependent_sigma, activation=c.activation)
+    return node_policy()
 
 
 @pytest.fixture
@@ -366,8 +362,10 @@ def test_policy_nan_never_leaves_the_controller(loop):
     overflow = controller_policy()
     with torch.no_grad():
         overflow.obs_norm.std.fill_(-overflow.obs_norm.eps)  # std + eps == 0: every observation normalises to +-Inf
-        first = next(m for m in overflow.net if isinstance(m, torch.nn.Linear))
-        first.weight.fill_(1.0)
+        linears = [m for m in overflow.net if isinstance(m, torch.nn.Linear)]
+        linears[0].weight.fill_(1.0)
+        for later in linears[1:]:  # +Inf stays +Inf through any activation, never Inf - Inf
+            later.weight.abs_()
     weights.publish(UInt8MultiArray(data=policy_to_bytes(overflow, 2)))
     assert ros.spin_until(lambda: ctrl.version == 2)
     assert ctrl.fast is None, "the numpy mirror disagrees with torch here and must not be used"
@@ -390,7 +388,7 @@ def test_learner_refuses_fresh_run_over_old_checkpoints(ros, tmp_path):
     from svg_control.nodes.learner import LearnerNode
     from svg_control.nodes.params import ParameterError
 
-    old = make_learner("svg1-er", SPEC, point_mass().reward_torch, build_config("svg1-er"))
+    old = node_learner()
     old.updates = 500
     save_checkpoint(old, tmp_path)
     with pytest.raises(ParameterError, match="checkpoint_dir"):

@@ -18,9 +18,8 @@ import pytest
 import torch
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension, MultiArrayLayout, UInt8MultiArray
-from test_nodes_support import node_command, node_env, pick_domain
+from test_nodes_support import node_command, node_env, node_policy, pick_domain
 
-from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import policy_to_bytes
 from svg_control.core.toy import point_mass
@@ -209,10 +208,7 @@ def test_learner_survives_malformed_transitions(ros, probe):
 
 # -- controller: policy_weights ----------------------------------------------------------------------------
 def policy(hidden=None) -> GaussianPolicy:
-    c = build_config("svg1-er")
-    return GaussianPolicy(N, A, SPEC.action_low, SPEC.action_high, hidden or c.policy_hidden,
-                          sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
-                          state_dependent_sigma=c.state_dependent_sigma, activation=c.activation)
+    return node_policy(**({"policy_hidden": list(hidden)} if hidden else {}))
 
 
 def bad_weights(good: bytes, rng: np.random.Generator) -> list[bytes]:

@@ -19,6 +19,7 @@ from std_srvs.srv import SetBool, Trigger
 from test_nodes_support import node_command, node_env, pick_domain
 
 from svg_control.core.config import build_config
+from svg_control.core.learner import build_policy
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import load_policy_bytes, policy_to_bytes
 from svg_control.core.toy import point_mass
@@ -26,6 +27,7 @@ from svg_control.core.transition import Transition, wire_labels
 from svg_control.nodes import messages, qos
 from svg_control.nodes.codecs import STEP_FIELDS, StepCodec, TransitionCodec
 from svg_control.nodes.controller import ControllerNode
+from svg_control.nodes.controller import parameters as controller_parameters
 from svg_control.nodes.learner import LearnerNode
 from svg_control.nodes.simulator import SimulatorNode
 
@@ -47,10 +49,9 @@ def call(ros, client, request):
 
 
 def policy_like_controller() -> GaussianPolicy:
-    c = build_config("svg1-er")
-    return GaussianPolicy(SPEC.obs_dim, SPEC.act_dim, SPEC.action_low, SPEC.action_high, c.policy_hidden,
-                          sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
-                          state_dependent_sigma=c.state_dependent_sigma, activation=c.activation)
+    """The policy a controller with the default ``algo`` builds for the point mass."""
+    default_algo = next(p.default for p in controller_parameters() if p.name == "algo")
+    return build_policy(SPEC, build_config(default_algo, task="point_mass"))
 
 
 # -- simulator ------------------------------------------------------------------------------------------

@@ -137,3 +137,29 @@ def processes_with(marker: str) -> list[int]:
         except OSError:
             continue
     return pids
+
+
+def default_algo() -> str:
+    """The algorithm a node set runs when none is given: the controller's declared default."""
+    from svg_control.nodes.controller import parameters
+
+    return next(p.default for p in parameters() if p.name == "algo")
+
+
+def node_policy(task: str = "point_mass", **overrides: Any):
+    """The policy a controller with the default algorithm builds for ``task`` (its weights fit)."""
+    from svg_control.core.config import build_config
+    from svg_control.core.learner import build_policy
+    from svg_control.tasks.registry import task_spec
+
+    return build_policy(task_spec(task), build_config(default_algo(), overrides, task=task))
+
+
+def node_learner(task: str = "point_mass", **overrides: Any):
+    """A learner like the learner node's with the default algorithm (its checkpoints load into the node)."""
+    from svg_control.core.algos import make_learner
+    from svg_control.core.config import build_config
+    from svg_control.tasks.registry import reward_fn, task_spec
+
+    algo = default_algo()
+    return make_learner(algo, task_spec(task), reward_fn(task), build_config(algo, overrides, task=task))

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 import torch
 from std_msgs.msg import UInt8MultiArray
-from test_nodes_support import REPO, Probe, node_command, node_env, pick_domain
+from test_nodes_support import REPO, Probe, node_command, node_env, node_policy, pick_domain
 
-from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import _digest, policy_to_bytes
 from svg_control.core.toy import point_mass
@@ -110,10 +109,7 @@ def test_no_pickle_eval_or_unsafe_loaders_anywhere():
 
 # -- weights over DDS --------------------------------------------------------------------------------------
 def policy() -> GaussianPolicy:
-    c = build_config("svg1-er")
-    return GaussianPolicy(SPEC.obs_dim, SPEC.act_dim, SPEC.action_low, SPEC.action_high, c.policy_hidden,
-                          sigma_init=c.sigma_init, sigma_min=c.sigma_min, sigma_max=c.sigma_max,
-                          state_dependent_sigma=c.state_dependent_sigma, activation=c.activation)
+    return node_policy()
 
 
 def header(blob: bytes) -> tuple[int, dict]:

@@ -53,7 +53,7 @@ def parameters() -> list[Param]:
 
     return [
         Param("task", "point_mass", "Task whose spec sizes the policy.", check=one_of(task_names())),
-        Param("algo", "svg1-er", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
+        Param("algo", "sac-svg", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
         Param("controller_name", "effort_controller", "Commands go to <controller_name>/commands.",
               check=relative_topic),

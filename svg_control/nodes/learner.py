@@ -61,7 +61,8 @@ def parameters() -> list[Param]:
     return [
         Param("task", "point_mass", "Task (its torch reward is differentiated by the learner).",
               check=one_of(task_names())),
-        Param("algo", "svg1-er", "SVG algorithm or baseline.", choices=ALGORITHMS),
+        Param("algo", "sac-svg", "SVG algorithm or baseline (sac-svg: maximum-entropy SVG(H); "
+                                 "svg1-er: the paper's SVG(1)-ER).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, e.g. '{batch_size: 128}'."),
         Param("device", "cpu", "Torch device for training: cpu or cuda[:N].", check=torch_device),
         Param("seed", 2, "Seed of the agent (initialisation, minibatches).", low=0, high=2**31 - 1),
