@@ -10,6 +10,11 @@ Times are CPU time of this process (time.process_time), the fastest of 5 blocks,
 by other load on a shared machine than wall time; run on an idle machine for numbers to quote.
 
     python -m benchmarks.update_speed [--batches 64 256] [--algos svg1-er svg0 ...] [--repeats 200] [--compiled]
+        [--own-sizes]
+
+``--own-sizes`` keeps each algorithm's own network sizes (sac-svg: 256x256 policy and critics, one 200x200
+model) instead of the shared ones above; ``--compiled`` also times every compilable algorithm among
+``--algos`` with ``compile_update=true``.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import numpy as np
 import torch
 
 from svg_control.core.algos import make_learner
-from svg_control.core.config import ALGORITHMS, build_config
+from svg_control.core.config import ALGORITHMS, LEARNERS, build_config
 from svg_control.core.learner import Learner, episode_tensors
 from svg_control.core.task import TaskSpec
 from svg_control.core.transition import Transition
@@ -37,9 +42,9 @@ def quadratic_reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Te
     return -(next_obs**2).sum(-1) - 0.1 * (action**2).sum(-1)
 
 
-def filled_agent(algo: str, batch: int, overrides: dict, seed: int = 0) -> Learner:
+def filled_agent(algo: str, batch: int, overrides: dict, seed: int = 0, own_sizes: bool = False) -> Learner:
     spec = monoped_sized_spec()
-    config = build_config(algo, {**SIZES, "batch_size": batch, "min_replay": 1, **overrides})
+    config = build_config(algo, {**({} if own_sizes else SIZES), "batch_size": batch, "min_replay": 1, **overrides})
     agent = make_learner(algo, spec, quadratic_reward, config, seed=seed)
     rng = np.random.default_rng(seed)
     obs = rng.standard_normal(OBS_DIM)
@@ -71,8 +76,8 @@ def cpu_time_per_call(fn, repeats: int, blocks: int = 5) -> float:
     return best
 
 
-def time_agent(algo: str, batch: int, repeats: int, overrides: dict) -> dict[str, float]:
-    agent = filled_agent(algo, batch, overrides)
+def time_agent(algo: str, batch: int, repeats: int, overrides: dict, own_sizes: bool = False) -> dict[str, float]:
+    agent = filled_agent(algo, batch, overrides, own_sizes=own_sizes)
     sample = agent.prepare_batch(agent.replay.sample(batch, agent.rng))
     noise = agent.draw_noise(sample, policy_steps=True)
     weights, outputs = agent.importance_weights(sample)
@@ -139,7 +144,9 @@ def main() -> None:
     parser.add_argument("--single-model-net", action="store_true",
                         help="one 64x64 model network instead of one 32x32 sub-network per state dimension")
     parser.add_argument("--compiled", action="store_true",
-                        help="also time svg1-er's full update with compile_update=true (compiled before timing)")
+                        help="also time each compilable algorithm's full update with compile_update=true "
+                             "(compiled before timing)")
+    parser.add_argument("--own-sizes", action="store_true", help="each algorithm's own network sizes")
     args = parser.parse_args()
     torch.set_num_threads(1)
     overrides = {"model_per_dimension": False, "model_hidden": (64, 64)} if args.single_model_net else {}
@@ -150,16 +157,18 @@ def main() -> None:
     results = {}
     for batch in args.batches:
         for algo in args.algos:
-            t = time_agent(algo, batch, args.repeats, overrides)
+            t = time_agent(algo, batch, args.repeats, overrides, args.own_sizes)
             results[(algo, batch)] = t
             print(f"{algo:<10} {batch:>5} {t['model'] * 1e3:>7.2f} {t.get('critic', 0) * 1e3:>7.2f} "
                   f"{t.get('policy', 0) * 1e3:>7.2f} {t['full'] * 1e3:>7.2f} {1 / t['full']:>10.0f}")
-        if args.compiled and "svg1-er" in args.algos:
-            agent = filled_agent("svg1-er", batch, {**overrides, "compile_update": True})
+        for algo in args.algos if args.compiled else ():
+            if not LEARNERS[algo].compilable:
+                continue
+            agent = filled_agent(algo, batch, {**overrides, "compile_update": True}, own_sizes=args.own_sizes)
             agent.update()  # compiles
             full = cpu_time_per_call(agent.update, args.repeats)
             print(f"{'compiled':<10} {batch:>5} {'':>7} {'':>7} {'':>7} {full * 1e3:>7.2f} {1 / full:>10.0f}"
-                  f"   (svg1-er, compile_update=true: {results[('svg1-er', batch)]['full'] / full:.2f}x eager)")
+                  f"   ({algo}, compile_update=true: {results[(algo, batch)]['full'] / full:.2f}x eager)")
     print()
     for batch in args.batches:
         for hidden in ((256, 256), (64, 64)):
