@@ -151,8 +151,10 @@ def main() -> None:
     torch.set_num_threads(1)
     overrides = {"model_per_dimension": False, "model_hidden": (64, 64)} if args.single_model_net else {}
 
+    model_sizes = "each algorithm's own" if args.own_sizes else \
+        "single 64x64" if args.single_model_net else "32x32 per dimension"
     print(f"torch {torch.__version__}, 1 thread; state {OBS_DIM}, action {ACT_DIM}; "
-          f"model {'single 64x64' if args.single_model_net else '32x32 per dimension'}; CPU ms per call")
+          f"model {model_sizes}; CPU ms per call")
     print(f"{'algorithm':<10} {'batch':>5} {'model':>7} {'critic':>7} {'policy':>7} {'full':>7} {'updates/s':>10}")
     results = {}
     for batch in args.batches:
