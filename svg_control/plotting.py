@@ -15,13 +15,22 @@ import yaml
 
 
 def load_curve(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, returns) of a run: the trainer's evaluations, or an online run's mean of the last ten episode
+    returns (the learner node's ``metrics.jsonl``, svg_control/nodes/run_dir.py)."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found")
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # the last line of a killed run may be cut short
+    key = "eval_return_mean" if any("eval_return_mean" in r for r in records) else "episode_return_mean"
+    records = [r for r in records if key in r]
     if not records:
-        raise ValueError(f"{path} holds no evaluations")
-    return np.array([r["step"] for r in records]), np.array([r["eval_return_mean"] for r in records])
+        raise ValueError(f"{path} holds no evaluations and no episode returns")
+    return np.array([r["step"] for r in records]), np.array([r[key] for r in records])
 
 
 def run_label(run_dir: str | Path) -> str:
@@ -58,7 +67,7 @@ def plot_runs(run_dirs: list[str | Path], out: str | Path, title: str | None = N
     for i, (label, value) in enumerate((references or {}).items()):
         ax.axhline(value, color="0.3", linestyle=("--", ":", "-.")[i % 3], linewidth=1, label=f"{label} ({value:.0f})")
     ax.set_xlabel("environment steps")
-    ax.set_ylabel("evaluation return (mean action)")
+    ax.set_ylabel("return (evaluation, or online: mean of last 10)")
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -381,18 +381,23 @@ def test_policy_nan_never_leaves_the_controller(loop):
     assert all(np.all(np.isfinite(m.data)) for m in transitions)
 
 
-def test_learner_refuses_fresh_run_over_old_checkpoints(ros, tmp_path):
-    """resume:=false beside an older run's checkpoints is refused: pruning by name would delete the new
-    run's own files (checkpoint-000000000... sorts before the old run's), leaving 'latest' unreadable."""
-    from svg_control.core.checkpoint import save_checkpoint
+def test_learner_fresh_run_moves_old_checkpoints_aside(ros, tmp_path):
+    """resume:=false beside an older run's checkpoints moves that run aside, whole, and starts empty: writing
+    beside it would let pruning by name delete the new run's own files (checkpoint-000000000... sorts before
+    the old run's), leaving 'latest' unreadable; deleting it would lose the learning."""
+    from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
     from svg_control.nodes.learner import LearnerNode
-    from svg_control.nodes.params import ParameterError
 
+    run = tmp_path / "run"
     old = node_learner()
     old.updates = 500
-    save_checkpoint(old, tmp_path)
-    with pytest.raises(ParameterError, match="checkpoint_dir"):
-        ros.make(LearnerNode, {"task": "point_mass", "checkpoint_dir": str(tmp_path), "resume": False})
-    learner = ros.make(LearnerNode, {"task": "point_mass", "checkpoint_dir": str(tmp_path), "resume": True})
+    save_checkpoint(old, run)
+    fresh = ros.make(LearnerNode, {"task": "point_mass", "checkpoint_dir": str(run), "resume": False})
+    assert not fresh.resumed and fresh.agent.updates == 0
+    ros.remove(fresh)
+    (aside,) = [d for d in tmp_path.iterdir() if d.name.startswith("run.old-")]
+    kept = node_learner()
+    assert load_checkpoint(kept, aside) and kept.updates == 500
+    learner = ros.make(LearnerNode, {"task": "point_mass", "checkpoint_dir": str(aside), "resume": True})
     assert learner.resumed and learner.agent.updates == 500
     ros.remove(learner)

@@ -291,6 +291,51 @@ def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
     ros.remove(resumed)
 
 
+def test_learner_run_dir_logs_the_online_curve_and_refuses_another_run(ros, probe, tmp_path):
+    """Episode returns from the transitions go to metrics.jsonl (plottable); another task's learner is refused
+    on the same directory; resume false moves the run aside instead of deleting it."""
+    import json
+
+    from svg_control.plotting import load_curve, plot_runs
+
+    run = tmp_path / "run"
+    params = {"task": "point_mass", "checkpoint_dir": str(run), "agent_overrides": "{min_replay: 16, batch_size: 16}",
+              **FAST}
+    learner = ros.make(LearnerNode, params)
+    pub = probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
+    assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
+    layout = TransitionCodec(SPEC).layout
+    rewards = [[-1.0, -2.0, -3.0], [0.5, 0.25]]  # two episodes, the last transition of each truncated
+    for episode in rewards:
+        for i, r in enumerate(episode):
+            t = Transition(np.zeros(2), np.zeros(1), r, np.zeros(2), False, i == len(episode) - 1, -1.0, 0)
+            pub.publish(messages.array_msg(t.to_array(), layout))
+    metrics = run / "metrics.jsonl"
+    assert ros.spin_until(lambda: metrics.exists() and len(metrics.read_text().splitlines()) == 2, 10.0)
+    lines = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert [line["episode_return"] for line in lines] == [-6.0, 0.75]
+    assert [line["step"] for line in lines] == [3, 5] and lines[1]["episode_return_mean"] == pytest.approx(-2.625)
+    steps, returns = load_curve(run)
+    assert list(steps) == [3, 5] and returns[-1] == pytest.approx(-2.625)
+    assert plot_runs([run], tmp_path / "curve.png").stat().st_size > 0
+    ros.remove(learner)
+
+    with pytest.raises(ValueError, match="checkpoint_dir.*task 'point_mass'"):
+        ros.make(LearnerNode, {**params, "task": "cartpole"})
+    fresh = ros.make(LearnerNode, {**params, "resume": False})
+    assert not fresh.resumed
+    aside = [d for d in tmp_path.iterdir() if d.name.startswith("run.old-")]
+    assert len(aside) == 1 and (aside[0] / "metrics.jsonl").read_text() == metrics_text(lines)
+    assert not metrics.exists()
+    ros.remove(fresh)
+
+
+def metrics_text(lines: list[dict]) -> str:
+    import json
+
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
 # -- start-up parameter validation (real processes) -----------------------------------------------------
 BAD = [
     ("simulator", {"mode": "bogus"}, "mode"),

@@ -22,9 +22,12 @@ Priority: ``nice`` (e.g. 10) lowers the learner's own priority so that, where al
 cores, commands are not late because of learning. Off by default: on a machine shared with other
 work the learner would then starve behind unrelated jobs (measured: 2 updates/s instead of 19).
 
-Checkpoints: every ``checkpoint_every`` updates and at shutdown to ``checkpoint_dir`` (off when
-empty), atomically (``core.checkpoint``); with ``resume`` the newest one is loaded at start-up and
-its policy published at once.
+Run directory (``checkpoint_dir``; off when empty, which only a bare ``ros2 run`` leaves it: both launchers
+give every run one): checkpoints every ``checkpoint_every`` updates and at shutdown, atomically
+(``core.checkpoint``); with ``resume`` the newest one is loaded at start-up and its policy published at
+once, and a directory of another task or algorithm is refused; without it an existing run is moved aside.
+The directory also gets ``config.yaml`` and the online learning curve, ``metrics.jsonl``, one line per
+finished episode (``run_dir.py``), which ``svg-control plot`` draws.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ from std_msgs.msg import Float64MultiArray, Int64, UInt8MultiArray
 
 from ..core.algos import make_learner
 from ..core.transition import Transition
-from . import qos
+from . import qos, run_dir
 from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, topic_name, torch_device
@@ -77,9 +80,11 @@ def parameters() -> list[Param]:
               low=100, high=10_000_000),
         Param("nice", 0, "Added to the process's nice value at start-up (e.g. 10): on a small robot computer the "
               "control loop then wins the CPU and learning takes what is left.", low=0, high=19),
-        Param("checkpoint_dir", "", "Directory for checkpoints; empty disables them."),
+        Param("checkpoint_dir", "", "Run directory: checkpoints, config.yaml and the online metrics.jsonl; "
+              "empty disables them."),
         Param("checkpoint_every", 5000, "Updates between checkpoints.", low=1, high=100_000_000, read_only=False),
-        Param("resume", True, "Load the newest checkpoint from checkpoint_dir at start-up."),
+        Param("resume", True, "Load the newest checkpoint from checkpoint_dir at start-up; false moves an "
+              "existing run there aside and starts over."),
         Param("transition_topics", "transitions", "Comma-separated topics to learn from: several actors, one "
               "learner, e.g. '/actor_0/transitions,/actor_1/transitions' (each transition carries its actor_id).",
               check=topic_list),
@@ -113,18 +118,9 @@ class LearnerNode(Node):
                                   device=self.p["device"])
         self.checkpoint_dir = Path(self.p["checkpoint_dir"]).expanduser() if self.p["checkpoint_dir"] else None
         self.resumed = False
-        if self.checkpoint_dir is not None and self.p["resume"]:
-            from ..core.checkpoint import CheckpointError, load_checkpoint
-
-            try:
-                self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
-            except CheckpointError as exc:
-                raise ParameterError("checkpoint_dir", f"cannot resume: {exc}") from None
-        elif self.checkpoint_dir is not None and (self.checkpoint_dir / "latest.json").exists():
-            # a new run writing lower-numbered checkpoints beside an older run's: core.checkpoint prunes by
-            # name and would delete the file the new latest.json names, leaving no loadable checkpoint
-            raise ParameterError("checkpoint_dir", f"{self.checkpoint_dir} holds another run's checkpoints and "
-                                 "resume is false: use resume:=true or an empty directory")
+        self.episode_log: run_dir.EpisodeLog | None = None
+        if self.checkpoint_dir is not None:
+            self._open_run_dir(config.to_dict())
         # executor thread -> training thread (deque ops are atomic); bounded: the oldest is dropped (counted)
         self.queue: deque[Transition] = deque(maxlen=self.p["max_queue"])
         self.dropped_transitions = 0
@@ -157,6 +153,21 @@ class LearnerNode(Node):
         self.get_logger().info(f"learning {spec.name} with {self.p['algo']} ({how}); "
                                f"{self.p['updates_per_transition']} updates per transition")
 
+    def _open_run_dir(self, config: dict) -> None:
+        """Check the run directory, resume from it or move an old run aside, and continue its curve."""
+        from ..core.checkpoint import CheckpointError, load_checkpoint
+
+        assert self.checkpoint_dir is not None
+        try:
+            moved = run_dir.prepare(self.checkpoint_dir, self.p["task"], self.p["algo"], config, self.p["resume"])
+            if self.p["resume"]:
+                self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
+        except (run_dir.RunDirError, CheckpointError, OSError) as exc:
+            raise ParameterError("checkpoint_dir", f"cannot use {self.checkpoint_dir}: {exc}") from None
+        if moved is not None:
+            self.get_logger().warning(f"resume is false: the run that was in {self.checkpoint_dir} is now {moved}")
+        self.episode_log = run_dir.EpisodeLog(self.checkpoint_dir)
+
     # -- executor thread ---------------------------------------------------------------------------------
     def on_transition(self, msg: Float64MultiArray) -> None:
         try:
@@ -168,10 +179,23 @@ class LearnerNode(Node):
             return
         self.received += 1
         self.transition_rate.tick()
+        if self.episode_log is not None:
+            self._log_episode(transition)
         if len(self.queue) == self.queue.maxlen:
             self.dropped_transitions += 1
         self.queue.append(transition)
         self.wake.set()
+
+    def _log_episode(self, transition: Transition) -> None:
+        assert self.episode_log is not None
+        a = self.agent
+        extra = {"updates": a.updates, "policy_version": a.policy_version, "nonfinite_skips": a.nonfinite_skips,
+                 **a.last_losses}
+        try:
+            self.episode_log.add(transition.actor_id, float(transition.reward),
+                                 bool(transition.terminated or transition.truncated), extra)
+        except OSError as exc:  # a full disk must not stop learning; the checkpoints report their own errors
+            self.get_logger().error(f"metrics not written: {exc}", throttle_duration_sec=10.0)
 
     # -- training thread ---------------------------------------------------------------------------------
     def train_loop(self) -> None:
