@@ -206,6 +206,28 @@ def test_controller_acts_publishes_transitions_and_drops_malformed_steps(ros, pr
     ros.remove(ctrl)
 
 
+def test_sim_time_stamps_follow_the_simulation_and_watchdogs_the_wall(ros, probe):
+    """use_sim_time: joint_states carry each step's simulated time; a controller on sim time whose /clock has
+    stopped still trips its watchdog (the timers run on the steady clock, or a silent simulator would never
+    be noticed)."""
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 0, "use_sim_time": True,
+                                   **FAST})
+    joints = probe.listen("joint_states", JointState, qos.JOINT_STATES)
+    cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
+    assert ros.spin_until(lambda: cmd.get_subscription_count() > 0 and sim.pub_joints.get_subscription_count() > 0)
+    for i in range(3):
+        cmd.publish(Float64MultiArray(data=[0.5]))
+        assert ros.spin_until(lambda i=i: len(joints) >= i + 1)
+    stamps = [m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for m in joints]
+    assert stamps == pytest.approx([1 * SPEC.dt, 2 * SPEC.dt, 3 * SPEC.dt], abs=1e-9)
+    ros.remove(sim)
+
+    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 0.2, "use_sim_time": True, **FAST})
+    assert ctrl.get_parameter("use_sim_time").value
+    assert ros.spin_until(lambda: probe.diag("/controller", "watchdog_trips", 0) >= 1, 5.0)
+    ros.remove(ctrl)
+
+
 def test_controller_watchdog_sends_safe_action(ros, probe):
     ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 0.2, **FAST})
     commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)

@@ -44,7 +44,7 @@ from . import qos
 from .codecs import CommandCodec, MalformedMessage, Step, StepCodec, TransitionCodec, WeightsCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
-from .runtime import run_node
+from .runtime import run_node, steady_timer
 from .task_io import task_names, task_spec
 
 
@@ -129,7 +129,7 @@ class ControllerNode(Node):
         self.compute_ms: deque[float] = deque(maxlen=2000)
         self.step_rate = RateMeter()
         period = self.p["watchdog_timeout"] / 2
-        self.create_timer(min(period, 0.1), self.on_watchdog)
+        steady_timer(self, min(period, 0.1), self.on_watchdog)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
         self.get_logger().info(f"controlling {spec.name} on {self.device}; policy {config.policy_hidden}, "
                                f"commands on {self.p['controller_name']}/commands")

@@ -12,6 +12,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
 from . import qos
+from .runtime import steady_timer
 
 Values = dict[str, object]
 
@@ -51,7 +52,7 @@ class DiagnosticsPublisher:
                  period: float = 1.0) -> None:
         self.node, self.hardware_id, self.fill = node, hardware_id, fill
         self.pub = node.create_publisher(DiagnosticArray, "/diagnostics", qos.DIAGNOSTICS)
-        self.timer = node.create_timer(period, self.publish)
+        self.timer = steady_timer(node, period, self.publish)  # stamped with the node's clock (sim time or not)
 
     def publish(self) -> None:
         level, message, values = self.fill()

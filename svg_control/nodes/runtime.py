@@ -17,10 +17,23 @@ import sys
 from collections.abc import Callable, Sequence
 
 import rclpy
+from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.timer import Timer
 
 EXIT_BAD_PARAMETER = 2
+
+
+def steady_timer(node: Node, period: float, callback: Callable[[], None]) -> Timer:
+    """A timer on the steady clock, whatever ``use_sim_time`` says.
+
+    Why: with ``use_sim_time`` a node's own clock follows ``/clock``, which only advances while the simulator
+    steps. The simulator's stepping timer would then wait for itself, and a watchdog would never fire when
+    the simulation (or the robot) goes silent, which is exactly when it must. Stamps follow sim time; the
+    pacing of the nodes and their watchdogs follow the wall.
+    """
+    return node.create_timer(period, callback, clock=Clock(clock_type=ClockType.STEADY_TIME))
 
 
 def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, name: str = "node") -> int:

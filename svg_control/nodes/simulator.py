@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
+from builtin_interfaces.msg import Time
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
@@ -40,7 +41,7 @@ from . import qos
 from .codecs import CommandCodec, MalformedMessage, ObservationCodec, Step, StepCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, declare_all, one_of, relative_topic, topic_name
-from .runtime import run_node
+from .runtime import run_node, steady_timer
 from .task_io import JointStateReader, make_task, task_names
 
 
@@ -103,7 +104,7 @@ class SimulatorNode(Node):
         self.paced_waits = 0
         if self.paced:
             self.create_subscription(Int64, self.p["learner_backlog_topic"], self.on_backlog, qos.LEARNER_BACKLOG)
-            self.create_timer(0.1, self.release_if_learner_silent)
+            steady_timer(self, 0.1, self.release_if_learner_silent)
 
         self.seq = -1
         self.sim_steps = 0
@@ -122,9 +123,9 @@ class SimulatorNode(Node):
         if not self.paced:
             self.announce()
         if not self.lockstep:
-            self.create_timer(spec.dt / self.p["realtime_factor"], self.on_timer)
+            steady_timer(self, spec.dt / self.p["realtime_factor"], self.on_timer)
         elif self.p["max_rate"] > 0:
-            self.create_timer(1.0 / self.p["max_rate"], self.on_timer)
+            steady_timer(self, 1.0 / self.p["max_rate"], self.on_timer)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
         self.get_logger().info(f"simulating {spec.name} ({self.p['mode']}, dt={spec.dt} s, obs {spec.obs_dim}, "
                                f"act {spec.act_dim}); commands on {self.p['controller_name']}/commands")
@@ -234,16 +235,16 @@ class SimulatorNode(Node):
         self.seq += 1
         self.pub_step.publish(self.step_codec.encode(Step(obs, reward, terminated, truncated, first, fresh, self.seq)))
         self.pub_obs.publish(self.observation_codec.encode(obs))
-        stamp = self.get_clock().now().to_msg()
+        ns = self.sim_steps * self._dt_ns
+        sim_time = Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+        # under use_sim_time the stamp is this step's simulated time itself, not the node clock's last /clock
+        stamp = sim_time if self.get_parameter("use_sim_time").value else self.get_clock().now().to_msg()
         names, pos, vel, eff = self.joints.read(obs)
         js = JointState(name=names, position=pos, velocity=vel, effort=eff)
         js.header.stamp = stamp
         self.pub_joints.publish(js)
         if self.pub_clock is not None:
-            ns = self.sim_steps * self._dt_ns
-            clock = Clock()
-            clock.clock.sec, clock.clock.nanosec = ns // 1_000_000_000, ns % 1_000_000_000
-            self.pub_clock.publish(clock)
+            self.pub_clock.publish(Clock(clock=sim_time))
 
     def diagnostics(self) -> tuple[bytes, str, dict[str, object]]:
         rate = self.step_rate.rate()
