@@ -1,8 +1,9 @@
-"""ros2 launch svg_control walker.launch.py: simulator, controller and learner for walker.
+"""ros2 launch svg_control walker.launch.py [namespace:=...] [run_dir:=...] [resume:=...] [algo:=...] ...
 
-Thin: includes svg.launch.py with task:=walker (one node-set description for every task, the
-same set `svg-control launch walker` starts without ROS 2
-launch). Parameters: config/defaults.yaml, and the task.
+Thin: includes svg.launch.py with task:=walker, forwarding every argument of the node set
+(svg_control/nodes/launch_arguments.py; `--show-args` lists them). The same set
+`svg-control launch walker`
+starts without ROS 2 launch. Parameters: config/defaults.yaml, then the arguments.
 """
 import os
 
@@ -11,6 +12,7 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 
 from launch import LaunchDescription
+from svg_control.nodes.launch_arguments import ARGUMENTS
 
 TASK = "walker"
 
@@ -18,9 +20,9 @@ TASK = "walker"
 def generate_launch_description() -> LaunchDescription:
     generic = os.path.join(os.path.dirname(os.path.abspath(__file__)), "svg.launch.py")
     return LaunchDescription([
-        DeclareLaunchArgument("namespace", default_value="", description="namespace of the three nodes"),
+        *(DeclareLaunchArgument(a.name, default_value=a.default, description=a.description) for a in ARGUMENTS),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(generic),
-            launch_arguments={"task": TASK, "namespace": LaunchConfiguration("namespace")}.items(),
+            launch_arguments={"task": TASK, **{a.name: LaunchConfiguration(a.name) for a in ARGUMENTS}}.items(),
         ),
     ])

@@ -149,7 +149,8 @@ class LearnerNode(Node):
         self.publish_weights()
         self.trainer = threading.Thread(target=self.train_loop, name="svg-learner", daemon=True)
         self.trainer.start()
-        how = f"resumed at {self.agent.updates} updates" if self.resumed else "from scratch"
+        how = f"resumed at {self.agent.updates} updates, policy version {self.agent.policy_version}" \
+            if self.resumed else "from scratch"
         self.get_logger().info(f"learning {spec.name} with {self.p['algo']} ({how}); "
                                f"{self.p['updates_per_transition']} updates per transition")
 

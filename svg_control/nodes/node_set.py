@@ -70,8 +70,9 @@ def config_files(directory: Path | None = None) -> tuple[Path, ...]:
 
 
 def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None,
-             config_directory: Path | None = None) -> list[NodeSpec]:
-    """The three nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node.
+             config_directory: Path | None = None, extra_param_files: tuple[Path, ...] = ()) -> list[NodeSpec]:
+    """The three nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node, applied after
+    ``config/defaults.yaml`` and then ``extra_param_files`` (the ``params_file`` launch argument).
 
     ValueError for a task the registry does not have (before any process starts) or an unknown node.
     """
@@ -79,7 +80,7 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
 
     if task not in task_names():
         raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}")
-    files = config_files(config_directory)
+    files = config_files(config_directory) + tuple(extra_param_files)
     overrides = overrides or {}
     unknown = sorted(set(overrides) - set(NODES))
     if unknown:
