@@ -25,3 +25,9 @@ if ! ldconfig -p 2>/dev/null | grep -qE 'libEGL_mesa|libOSMesa'; then
     echo "setup: install libegl-mesa0 or libosmesa6 for offscreen rendering (svg-control render)" >&2
   fi
 fi
+# The real ROS 2 launch system and command line (ros2 launch/topic/param, colcon), where no ROS 2 install
+# provides them: from the pure-Python sources beside the repository (../shared/vendor/ros2), when present.
+# test/test_ros_launch.py uses them and is skipped, saying why, where they are missing.
+if [ -z "${ROS_DISTRO:-}" ] && [ ! -x .venv/bin/ros2 ] && [ -f ../shared/tools/ros2-cli-install ]; then
+  bash ../shared/tools/ros2-cli-install || echo "setup: the ROS 2 command line could not be installed" >&2
+fi
