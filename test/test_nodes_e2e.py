@@ -7,10 +7,13 @@ weights captured on ``policy_weights``), and that stopping leaves no process beh
 """
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -46,7 +49,7 @@ def evaluate(data: bytes, episodes: int = 10) -> tuple[int, float]:
     return version, float(np.mean(returns))
 
 
-def test_three_processes_learn_and_stop_cleanly(ros):
+def test_three_processes_learn_and_stop_cleanly(ros, tmp_path):
     probe = ros.add(Probe(ros.context))
     # every version, not only the latest: a reliable volatile reader with room (compatible with the latched writer)
     weights = probe.listen("policy_weights", UInt8MultiArray,
@@ -60,7 +63,7 @@ def test_three_processes_learn_and_stop_cleanly(ros):
     cmd = [sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", str(DURATION),
            "--param", "simulator.max_rate=100", "--param", "learner.publish_every=5",
            "--param", "learner.algo=svg-inf", "--param", "controller.algo=svg-inf",
-           "--grace", "10"]
+           "--grace", "10", "--run_dir", str(tmp_path / "run")]
     launcher = subprocess.Popen(cmd, env=node_env(DOMAIN, **{key: value}), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
     try:
@@ -77,6 +80,8 @@ def test_three_processes_learn_and_stop_cleanly(ros):
     assert "Traceback" not in out, out[-3000:]
     time.sleep(0.5)
     assert processes_with(marker) == [], "processes left behind"
+    run = tmp_path / "run"  # learning kept: the last checkpoint and the online curve are in the run directory
+    assert (run / "latest.json").is_file() and len((run / "metrics.jsonl").read_text().splitlines()) >= 10
 
     assert transitions > 1000, probe.diagnostics
     versions = [evaluate(bytes(m.data), 1)[0] for m in weights]
@@ -97,3 +102,60 @@ def test_three_processes_learn_and_stop_cleanly(ros):
     late = late[:: max(1, len(late) // 5)][:5]
     late_median = float(np.median([evaluate(bytes(m.data))[1] for m in late]))
     assert late_median > first_return + 0.5 * abs(first_return), (first_return, late_median, last_return, curve)
+
+
+def node_pids(marker: str) -> dict[str, list[int]]:
+    """Live node processes started with ``marker`` in their environment, by node name."""
+    out: dict[str, list[int]] = {}
+    for pid in processes_with(marker):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for name in ("simulator", "controller", "learner"):
+            if f"svg_control.nodes.{name}".encode() in cmdline:
+                out.setdefault(name, []).append(pid)
+    return out
+
+
+def test_a_killed_learner_is_respawned_and_the_others_keep_running(tmp_path):
+    """As under ros2 launch: kill -9 of the learner is reported, simulator and controller keep running
+    (same processes), and with --respawn_learner the learner comes back and resumes from its run directory."""
+    marker = f"SVG_TEST_RUN={uuid.uuid4().hex}"
+    key, value = marker.split("=")
+    cmd = [sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", "60",
+           "--run_dir", str(tmp_path / "run"), "--respawn_learner", "true",
+           "--param", "learner.agent_overrides={min_replay: 32, batch_size: 32}",
+           "--param", "controller.agent_overrides={min_replay: 32, batch_size: 32}",
+           "--param", "learner.checkpoint_every=20"]
+    log = tmp_path / "launch.log"
+    launcher = subprocess.Popen(cmd, env=node_env(DOMAIN, **{key: value}), stdout=log.open("w"),
+                                stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(node_pids(marker)) < 3:
+            time.sleep(0.2)
+        before = node_pids(marker)
+        assert len(before) == 3, before
+        checkpoint = tmp_path / "run" / "latest.json"
+        while time.monotonic() < deadline + 60 and not checkpoint.exists():
+            time.sleep(0.2)  # a periodic checkpoint: kill -9 leaves no last one
+        assert checkpoint.exists()
+        os.kill(before["learner"][0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and node_pids(marker).get("learner", before["learner"]) == before["learner"]:
+            time.sleep(0.2)
+        after = node_pids(marker)
+        assert after.get("learner") and after["learner"] != before["learner"], after
+        assert after["simulator"] == before["simulator"] and after["controller"] == before["controller"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "(resumed at" not in log.read_text():
+            time.sleep(0.2)
+        assert launcher.poll() is None, "the launcher stopped the node set"
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=60)
+    out = log.read_text()
+    assert "node learner exited with code -9; respawning it" in out, out[-3000:]
+    assert out.count("learning point_mass with") == 2 and "(resumed at" in out, out[-3000:]
+    assert processes_with(marker) == [], "processes left behind"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -28,7 +29,10 @@ EPISODE_LINE = re.compile(r"episode (\d+): return (-?[\d.]+) \(mean of last (\d+
 
 def run_online(task: str, algo: str | None, duration: float, out: Path) -> list[dict]:
     """One launch of the node set for ``duration`` seconds; the per-episode curve it logged."""
-    cmd = ["bash", str(REPO / "scripts" / "run.sh"), task, "--duration", str(duration)]
+    run_dir = out.with_suffix(".run")  # a fresh run each time: the main job would resume runs/<task>
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    cmd = ["bash", str(REPO / "scripts" / "run.sh"), task, "--duration", str(duration), "--run_dir", str(run_dir)]
     if algo:
         cmd += ["--param", f"controller.algo={algo}", "--param", f"learner.algo={algo}"]
     curve: list[dict] = []

@@ -4,11 +4,17 @@ Where ROS 2 comes from PyPI wheels there is no ``launch``/``launch_ros``; this s
 ``launch/<task>.launch.py`` starts (same executables' ``main``, node names, parameter files and
 overrides) as ``python -m svg_control.nodes.<node> --ros-args ...`` children.
 
+Arguments: the launch arguments of ``launch_arguments.py`` under the same names (``--run_dir`` or
+``--run-dir``), checked the same way, with ``runs/[<namespace>/]<task>`` as the default run directory.
+
 Lifetime: Ctrl-C / SIGTERM (or ``--duration`` running out) sends SIGINT to every child, waits
-``--grace`` seconds, then escalates to SIGTERM and SIGKILL, so nothing is left behind. If one node
-exits on its own (a bad parameter, a crash) the others are stopped too: a partial set would only
-sit there. Children run in their own session so that a terminal's Ctrl-C reaches them once,
-through here. Exit code: 0 after a requested stop, else the first failing node's code.
+``--grace`` seconds, then escalates to SIGTERM and SIGKILL, so nothing is left behind. A node that
+exits on its own is reported and the others keep running, as under ``ros2 launch``: a robot's
+controller goes on acting on the last good policy while the learner is down. With ``respawn_learner``
+the learner is started again (it resumes from its run directory). Two exits stop the whole set: a node
+refusing its parameters at start (exit code 2: the set is misconfigured) and the last node ending.
+Children run in their own session so that a terminal's Ctrl-C reaches them once, through here. Exit
+code: 0 after a requested stop, else the first failing node's code.
 """
 from __future__ import annotations
 
@@ -26,7 +32,11 @@ from typing import Any
 
 import yaml
 
+from .launch_arguments import ARGUMENTS, LaunchArgumentError, resolve
 from .node_set import NodeSpec, node_set, override_file
+from .runtime import EXIT_BAD_PARAMETER
+
+RESPAWN_DELAY = 2.0  # seconds, as the launch files' respawn_delay
 
 
 def format_value(value: Any) -> str:
@@ -41,13 +51,15 @@ def format_value(value: Any) -> str:
 
 
 def command(spec: NodeSpec, namespace: str = "", python: str = sys.executable,
-            scratch: Path | None = None) -> list[str]:
+            scratch: Path | None = None, log_level: str = "") -> list[str]:
     """The command line that runs ``spec`` like ``launch_ros.actions.Node`` would.
 
     The task is a ``-p`` parameter (the ``/**`` entry; no parameter file sets it); overrides go into a
     parameter file in ``scratch`` (see ``node_set.override_file``).
     """
     cmd = [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}"]
+    if log_level:
+        cmd += ["--log-level", log_level]
     if namespace:
         cmd += ["-r", f"__ns:={namespace if namespace.startswith('/') else '/' + namespace}"]
     extra = override_file(spec, scratch) if scratch is not None and spec.parameters else None
@@ -78,9 +90,11 @@ def _stop(procs: Sequence[subprocess.Popen], grace: float) -> None:
 
 def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, duration: float | None = None,
            namespace: str = "", grace: float = 10.0, config_directory: Path | None = None,
-           env: Mapping[str, str] | None = None, quiet: bool = False) -> int:
-    """Run the node set for ``task`` until a signal, ``duration`` seconds, or a node exits; return the exit code."""
-    specs = node_set(task, overrides, config_directory)
+           env: Mapping[str, str] | None = None, quiet: bool = False, log_level: str = "",
+           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = ()) -> int:
+    """Run the node set for ``task`` until a signal, ``duration`` seconds, a node refusing its parameters, or
+    every node ending; return the exit code."""
+    specs = node_set(task, overrides, config_directory, extra_param_files)
     stop_requested = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -96,20 +110,44 @@ def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, 
     procs: list[subprocess.Popen] = []
     failed: tuple[str, int] | None = None
     scratch = tempfile.TemporaryDirectory(prefix="svg-launch-")
+    out = subprocess.DEVNULL if quiet else None
+
+    def start(spec: NodeSpec) -> subprocess.Popen:
+        return subprocess.Popen(command(spec, namespace, scratch=Path(scratch.name), log_level=log_level),
+                                env=child_env, start_new_session=True, stdout=out, stderr=out)
+
+    reported: set[int] = set()
+    respawn_at: dict[int, float] = {}
     try:
-        for spec in specs:
-            out = subprocess.DEVNULL if quiet else None
-            procs.append(subprocess.Popen(command(spec, namespace, scratch=Path(scratch.name)), env=child_env,
-                                          start_new_session=True, stdout=out, stderr=out))
-        start = time.monotonic()
+        procs.extend(start(spec) for spec in specs)
+        began = time.monotonic()
         while not stop_requested:
-            if duration is not None and time.monotonic() - start >= duration:
+            now = time.monotonic()
+            if duration is not None and now - began >= duration:
                 break
-            ended = [(s.name, p.returncode) for s, p in zip(specs, procs) if p.poll() is not None]
-            if ended:
-                name, code = ended[0]
-                failed = (name, code if code != 0 else 1)
-                print(f"[launch] node {name} exited with code {code}; stopping the others", file=sys.stderr)
+            for i, (spec, proc) in enumerate(zip(specs, procs)):
+                code = proc.poll()
+                if code is None or i in reported:
+                    continue
+                reported.add(i)
+                failed = failed or (spec.name, code if code != 0 else 1)
+                if code == EXIT_BAD_PARAMETER:
+                    print(f"[launch] node {spec.name} refused its parameters (exit code {code}); stopping the others",
+                          file=sys.stderr)
+                    stop_requested = True
+                elif spec.name == "learner" and respawn_learner:
+                    print(f"[launch] node {spec.name} exited with code {code}; respawning it in {RESPAWN_DELAY:g} s",
+                          file=sys.stderr)
+                    respawn_at[i] = now + RESPAWN_DELAY
+                else:
+                    print(f"[launch] node {spec.name} exited with code {code}; the others keep running",
+                          file=sys.stderr)
+            for i, when in list(respawn_at.items()):
+                if now >= when and not stop_requested:
+                    procs[i] = start(specs[i])
+                    reported.discard(i)
+                    del respawn_at[i]
+            if not respawn_at and all(p.poll() is not None for p in procs):
                 break
             time.sleep(0.1)
     finally:
@@ -167,18 +205,27 @@ def main(argv: list[str] | None = None) -> int:
                     "launch/<task>.launch.py starts, for machines without ros2 launch. Ctrl-C stops all three.")
     parser.add_argument("task", help="task name (svg-control tasks lists them)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    parser.add_argument("--namespace", default="", help="ROS namespace of the three nodes (e.g. actor_0)")
+    for argument in ARGUMENTS:  # the launch files' arguments, under the same names
+        parser.add_argument(f"--{argument.name}", *([f"--{argument.name.replace('_', '-')}"] if "_" in argument.name
+                                                    else []), dest=argument.name, default=None,
+                            help=f"{argument.description} (default: {argument.default or 'empty'})")
     parser.add_argument("--param", action="append", default=[], type=parse_param, metavar="NODE.NAME=VALUE",
                         help="parameter override for one node, e.g. simulator.mode=realtime (repeatable)")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds nodes get to stop after SIGINT")
     parser.add_argument("--config-dir", type=Path, default=None, help="directory with the defaults.yaml to load")
     args = parser.parse_args(argv)
-    overrides: dict[str, dict[str, Any]] = {}
     try:
-        for node, name, value in args.param:
+        values = {a.name: getattr(args, a.name) for a in ARGUMENTS if getattr(args, a.name) is not None}
+        plan = resolve(args.task, values, driver="svg-control")
+        overrides: dict[str, dict[str, Any]] = {node: dict(params) for node, params in plan.overrides.items()}
+        for node, name, value in args.param:  # --param wins over the arguments
             overrides.setdefault(node, {})[name] = coerce(node, name, value)
-        return launch(args.task, overrides, args.duration, args.namespace, args.grace, args.config_dir)
-    except (FileNotFoundError, ValueError) as exc:
+        if plan.run_dir is not None:
+            print(f"[launch] run directory {plan.run_dir}", file=sys.stderr)
+        return launch(args.task, overrides, args.duration, plan.namespace, args.grace, args.config_dir,
+                      log_level=plan.log_level, respawn_learner=plan.respawn_learner,
+                      extra_param_files=plan.param_files)
+    except (FileNotFoundError, ValueError, LaunchArgumentError) as exc:
         print(f"svg-control launch: {exc}", file=sys.stderr)
         return 2
 
