@@ -158,6 +158,18 @@ def test_parameters_refuse_invalid_runtime_changes(ros):
     ros.remove(ctrl)
 
 
+def test_parameters_apply_on_humble_without_a_post_set_hook(ros, monkeypatch):
+    """Humble's rclpy has no add_post_set_parameters_callback: the nodes still start and take valid changes."""
+    import rclpy.node
+
+    monkeypatch.delattr(rclpy.node.Node, "add_post_set_parameters_callback")
+    ctrl = ros.make(ControllerNode, {"task": "point_mass"})
+    assert not ctrl.set_parameters([Parameter("watchdog_timeout", value=-1.0)])[0].successful
+    assert ctrl.set_parameters([Parameter("watchdog_timeout", value=0.3)])[0].successful
+    assert ctrl.p["watchdog_timeout"] == 0.3
+    ros.remove(ctrl)
+
+
 # -- controller -----------------------------------------------------------------------------------------
 def test_controller_acts_publishes_transitions_and_drops_malformed_steps(ros, probe):
     ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 5.0, **FAST})

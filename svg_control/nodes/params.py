@@ -99,8 +99,17 @@ def declare_all(node: Node, params: Sequence[Param]) -> dict[str, Any]:
             if change.name in values:
                 values[change.name] = change.value
 
-    node.add_on_set_parameters_callback(on_set)
-    node.add_post_set_parameters_callback(after_set)
+    if hasattr(node, "add_post_set_parameters_callback"):  # Iron and newer
+        node.add_on_set_parameters_callback(on_set)
+        node.add_post_set_parameters_callback(after_set)
+    else:  # Humble: no post-set hook; take the values once they pass (another callback may still refuse them)
+        def on_set_and_apply(changes: list[Parameter]) -> SetParametersResult:
+            result = on_set(changes)
+            if result.successful:
+                after_set(changes)
+            return result
+
+        node.add_on_set_parameters_callback(on_set_and_apply)
     return values
 
 
