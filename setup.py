@@ -44,6 +44,7 @@ setup(
         "pyyaml>=6",
         "tqdm>=4.60",
         "matplotlib>=3.7",
+        "rosbags>=0.10",
     ],
     extras_require={
         "ros": ROS_WHEELS,
@@ -62,6 +63,7 @@ setup(
             "simulator = svg_control.nodes.simulator:main",
             "controller = svg_control.nodes.controller:main",
             "learner = svg_control.nodes.learner:main",
+            "recorder = svg_control.nodes.recorder:main",
         ],
     },
 )

@@ -35,7 +35,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         settings = RunSettings(task=args.task, algo=args.algo, steps=args.steps, seed=args.seed,
                                eval_every=args.eval_every, eval_episodes=args.eval_episodes,
                                checkpoint_every=args.checkpoint_every, device=args.device,
-                               task_overrides=_overrides(args.task_set), overrides=_overrides(args.set))
+                               task_overrides=_overrides(args.task_set), overrides=_overrides(args.set),
+                               from_bag=args.from_bag or "")
     records = train(settings, out, resume=bool(args.resume), progress=not args.quiet)
     last = records[-1]
     print(f"{settings.algo} on {settings.task}: step {last['step']}, eval return "
@@ -90,6 +91,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from .nodes.recorder import main as recorder_main
+
+    ros_args = ["--ros-args", "-r", "__node:=recorder", "-p", f"task:={args.task}", "-p", f"bag_dir:={args.bag}"]
+    if args.namespace:
+        ros_args += ["-r", f"__ns:=/{args.namespace.strip('/')}"]
+    if args.duration:
+        signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+        signal.alarm(max(1, int(args.duration)))
+    return recorder_main(ros_args)
+
+
 def cmd_launch(argv: list[str]) -> int:
     from .nodes.launcher import main as launcher_main
 
@@ -118,8 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter override")
     t.add_argument("--task-set", action="append", default=[], metavar="KEY=VALUE", help="task constructor override")
+    t.add_argument("--from-bag", metavar="BAG", help="a rosbag2 of the task's transitions (svg-control record): it "
+                   "fills the replay, one update per transition, then training goes on online up to --steps")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
+
+    r = sub.add_parser("record", help="record a running node set's experience as a rosbag2 (MCAP) until Ctrl-C")
+    r.add_argument("--task", required=True)
+    r.add_argument("--bag", required=True, help="the bag directory to create")
+    r.add_argument("--namespace", default="", help="the node set's namespace")
+    r.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    r.set_defaults(func=cmd_record)
 
     e = sub.add_parser("eval", help="evaluate the final policy of a run directory")
     e.add_argument("run")

@@ -12,6 +12,7 @@ the product. Output directory layout::
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class RunSettings:
     device: str = "cpu"
     task_overrides: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: a rosbag2 of the task's transitions (svg_control.bags): they fill the replay, one update is made per
+    #: transition, and training goes on online until ``steps`` transitions in all
+    from_bag: str = ""
 
     def validate(self) -> None:
         for name in ("steps", "eval_every", "eval_episodes", "checkpoint_every"):
@@ -147,6 +151,8 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     else:
         metrics_path.write_text("")
         _write_config(out, settings, agent)
+        if settings.from_bag:
+            learn_from_bag(agent, Path(settings.from_bag), progress)
 
     def log_eval() -> None:
         returns = evaluate_policy(agent.policy, eval_task, settings.eval_episodes)
@@ -165,7 +171,7 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
     bar = tqdm(total=settings.steps, initial=agent.env_steps, disable=not progress, desc=f"{settings.algo} on "
                f"{settings.task}", unit="step", dynamic_ncols=True)
-    if agent.env_steps == 0:
+    if agent.env_steps == 0 or not resume:  # the start, or what the bag's transitions taught
         log_eval()
     while agent.env_steps < settings.steps:
         obs, ended = learn_step(agent, task, obs)
@@ -179,6 +185,24 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     bar.close()
     save_policy(agent, out / "policy.safetensors")
     return records
+
+
+def learn_from_bag(agent: Learner, bag: Path, progress: bool = False) -> int:
+    """Fill the replay with a bag's transitions and make one update per transition (the online ratio);
+    return how many were used. BagError for a bag of another task, a truncated or a foreign one."""
+    from .bags import read_transitions
+
+    contents = read_transitions(bag, agent.spec)
+    for transition in contents.transitions:
+        agent.observe(transition)
+    agent.close_interrupted_episode()  # online steps start a new episode
+    updates = len(contents.transitions) * agent.config.updates_per_step
+    for _ in tqdm(range(updates), disable=not progress, desc=f"learning from {bag.name}", unit="update"):
+        if agent.ready():
+            agent.update()
+    skipped = f", {contents.malformed} malformed skipped" if contents.malformed else ""
+    print(f"{bag}: {len(contents.transitions)} transitions into the replay{skipped}", file=sys.stderr)
+    return len(contents.transitions)
 
 
 def save_policy(agent: Learner, path: Path) -> None:

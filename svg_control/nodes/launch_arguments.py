@@ -37,6 +37,8 @@ ARGUMENTS = (
     Argument("algo", "", "Learning algorithm (svg-control train --help lists them); empty: config/defaults.yaml's "
              "(sac-svg). The paper's SVG(1)-ER: svg1-er."),
     Argument("log_level", "info", f"Log level of the nodes: {', '.join(LOG_LEVELS)}."),
+    Argument("record", "false", "Record transitions, observations, commands, rewards and diagnostics as a rosbag2 "
+             "(MCAP) in <run_dir>/bags/<time> (svg-control train --from-bag reads it)."),
     Argument("respawn_learner", "false", "Restart the learner when it dies; it resumes from its run directory "
              "while the controller keeps acting on the last policy it received."),
 )
@@ -60,6 +62,7 @@ class LaunchPlan:
     log_level: str
     respawn_learner: bool
     param_files: tuple[Path, ...] = ()
+    bag_dir: Path | None = None
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -97,7 +100,7 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     if namespace and not all(c.isalnum() or c in "_/" for c in namespace):
         raise LaunchArgumentError("namespace", f"{namespace!r} is not a valid ROS namespace")
     use_sim_time, resume = flag("use_sim_time", v["use_sim_time"]), flag("resume", v["resume"])
-    respawn = flag("respawn_learner", v["respawn_learner"])
+    respawn, record = flag("respawn_learner", v["respawn_learner"]), flag("record", v["record"])
     if v["log_level"].lower() not in LOG_LEVELS:
         raise LaunchArgumentError("log_level", f"{v['log_level']!r} is not one of {', '.join(LOG_LEVELS)}")
     algo = v["algo"].strip()
@@ -122,5 +125,12 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
         overrides["controller"]["algo"] = overrides["learner"]["algo"] = algo
     overrides["learner"]["resume"] = resume
     overrides["learner"]["checkpoint_dir"] = str(run_dir) if run_dir is not None else ""
+    bag_dir = None
+    if record:
+        import time
+
+        bag_dir = (run_dir or default_run_dir(task, namespace, driver).absolute()) / "bags" / \
+            time.strftime("%Y%m%d-%H%M%S")
+        overrides["recorder"] = {"use_sim_time": use_sim_time, "bag_dir": str(bag_dir)}
     return LaunchPlan(namespace=namespace, run_dir=run_dir, log_level=v["log_level"].lower(),
-                      respawn_learner=respawn, param_files=files, overrides=overrides)
+                      respawn_learner=respawn, param_files=files, overrides=overrides, bag_dir=bag_dir)

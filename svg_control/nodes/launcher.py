@@ -173,10 +173,10 @@ def coerce(node: str, name: str, value: Any) -> Any:
     """
     import importlib
 
-    from .node_set import NODES
+    from .node_set import NODES, OPTIONAL_NODES
 
-    if node not in NODES:
-        raise ValueError(f"--param for unknown node {node!r}; nodes are {', '.join(NODES)}")
+    if node not in NODES + OPTIONAL_NODES:
+        raise ValueError(f"--param for unknown node {node!r}; nodes are {', '.join(NODES + OPTIONAL_NODES)}")
     specs = {p.name: p for p in importlib.import_module(f"{__package__}.{node}").parameters()}
     if name not in specs:
         raise ValueError(f"node {node} has no parameter {name!r}; it has {', '.join(sorted(specs))}")

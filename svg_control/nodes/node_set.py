@@ -14,6 +14,7 @@ from typing import Any
 
 PACKAGE = "svg_control"
 NODES = ("simulator", "controller", "learner")
+OPTIONAL_NODES = ("recorder",)  # started when its overrides are given (the ``record`` launch argument)
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,10 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
         raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}")
     files = config_files(config_directory) + tuple(extra_param_files)
     overrides = overrides or {}
-    unknown = sorted(set(overrides) - set(NODES))
+    unknown = sorted(set(overrides) - set(NODES) - set(OPTIONAL_NODES))
     if unknown:
-        raise ValueError(f"overrides for unknown node(s) {unknown}; nodes are {', '.join(NODES)}")
+        raise ValueError(f"overrides for unknown node(s) {unknown}; nodes are {', '.join(NODES + OPTIONAL_NODES)}")
+    names = NODES + tuple(name for name in OPTIONAL_NODES if name in overrides)
     return [NodeSpec(executable=name, module=f"{PACKAGE}.nodes.{name}", name=name, param_files=files, task=task,
                      parameters=dict(overrides.get(name, {})))
-            for name in NODES]
+            for name in names]
