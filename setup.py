@@ -48,9 +48,11 @@ setup(
     ],
     extras_require={
         "ros": ROS_WHEELS,
-        "dev": ["pytest>=7", "pytest-timeout>=2.1", "ruff>=0.5"],
+        "dev": ["pytest>=7", "pytest-timeout>=2.1", "ruff>=0.5", "mcap>=1.1", "playwright>=1.40"],
         "render": ["imageio>=2.30", "imageio-ffmpeg>=0.4"],
         "bench": ["stable-baselines3>=2.3"],
+        # the live view (nodes/viewer.py): Rerun's wheel carries its web viewer (~170 MB), so it is optional
+        "view": ["rerun-sdk>=0.20"],
     },
     zip_safe=True,
     maintainer="svg_control developers",
@@ -64,6 +66,7 @@ setup(
             "controller = svg_control.nodes.controller:main",
             "learner = svg_control.nodes.learner:main",
             "recorder = svg_control.nodes.recorder:main",
+            "viewer = svg_control.nodes.viewer:main",
         ],
     },
 )

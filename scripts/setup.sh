@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-extras="dev,render"
+extras="dev,render,view"
 if [ -z "${ROS_DISTRO:-}" ]; then
   extras="ros,$extras"
 fi
@@ -30,4 +30,9 @@ fi
 # test/test_ros_launch.py uses them and is skipped, saying why, where they are missing.
 if [ -z "${ROS_DISTRO:-}" ] && [ ! -x .venv/bin/ros2 ] && [ -f ../shared/tools/ros2-cli-install ]; then
   bash ../shared/tools/ros2-cli-install || echo "setup: the ROS 2 command line could not be installed" >&2
+fi
+# Headless Chromium for the live view's browser test (Playwright drives Debian's; it never downloads one).
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "setup: could not install chromium; the live view's browser test will be skipped" >&2
 fi

@@ -39,6 +39,8 @@ ARGUMENTS = (
     Argument("log_level", "info", f"Log level of the nodes: {', '.join(LOG_LEVELS)}."),
     Argument("record", "false", "Record transitions, observations, commands, rewards and diagnostics as a rosbag2 "
              "(MCAP) in <run_dir>/bags/<time> (svg-control train --from-bag reads it)."),
+    Argument("view", "false", "A live view in the browser (Rerun; the optional 'view' extra): the returns, "
+             "losses, alpha, rates and the robot moving, at http://localhost:9090 (the viewer's log names the URL)."),
     Argument("respawn_learner", "false", "Restart the learner when it dies; it resumes from its run directory "
              "while the controller keeps acting on the last policy it received."),
 )
@@ -101,6 +103,7 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
         raise LaunchArgumentError("namespace", f"{namespace!r} is not a valid ROS namespace")
     use_sim_time, resume = flag("use_sim_time", v["use_sim_time"]), flag("resume", v["resume"])
     respawn, record = flag("respawn_learner", v["respawn_learner"]), flag("record", v["record"])
+    view = flag("view", v["view"])
     if v["log_level"].lower() not in LOG_LEVELS:
         raise LaunchArgumentError("log_level", f"{v['log_level']!r} is not one of {', '.join(LOG_LEVELS)}")
     algo = v["algo"].strip()
@@ -132,5 +135,7 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
         bag_dir = (run_dir or default_run_dir(task, namespace, driver).absolute()) / "bags" / \
             time.strftime("%Y%m%d-%H%M%S")
         overrides["recorder"] = {"use_sim_time": use_sim_time, "bag_dir": str(bag_dir)}
+    if view:
+        overrides["viewer"] = {"use_sim_time": use_sim_time}
     return LaunchPlan(namespace=namespace, run_dir=run_dir, log_level=v["log_level"].lower(),
                       respawn_learner=respawn, param_files=files, overrides=overrides, bag_dir=bag_dir)

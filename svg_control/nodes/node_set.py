@@ -14,7 +14,7 @@ from typing import Any
 
 PACKAGE = "svg_control"
 NODES = ("simulator", "controller", "learner")
-OPTIONAL_NODES = ("recorder",)  # started when its overrides are given (the ``record`` launch argument)
+OPTIONAL_NODES = ("recorder", "viewer")  # started when their overrides are given (``record``, ``view``)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,11 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
     try:
         try:
             node = factory()
-        except ValueError as exc:  # ParameterError is a ValueError
+        except Exception as exc:
+            if stop_requested or not rclpy.ok():  # Ctrl-C while starting: the context went away under it
+                return 0
+            if not isinstance(exc, ValueError):  # ParameterError is a ValueError
+                raise
             rclpy.logging.get_logger(name).fatal(f"{name} not started: {exc}")
             return EXIT_BAD_PARAMETER
         if stop_requested:  # a signal during start-up, before rclpy's handlers could shut anything down
