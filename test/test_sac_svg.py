@@ -46,7 +46,7 @@ def test_entropy_matches_the_gaussian_closed_form():
 
 
 def test_log_prob_averages_to_minus_the_entropy():
-    agent, _ = learner()
+    agent, _ = learner(squash_samples=False)  # the clipped Gaussian's closed-form entropy
     obs = torch.zeros(20000, 2)
     eta = torch.randn(20000, 1, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -58,7 +58,7 @@ def test_log_prob_averages_to_minus_the_entropy():
 def test_the_entropy_gradient_in_sigma_is_the_closed_form():
     """With Q = 0 and H = 0 the objective is alpha * H(pi) (up to Monte-Carlo in eta, which only shifts a
     constant): d/d(log_sigma_bias) = alpha * d log sigma / d raw = alpha * (max - min) s (1 - s) / sigma_units."""
-    agent, _ = learner(model_horizon=0, termination="none")
+    agent, _ = learner(model_horizon=0, termination="none", squash_samples=False)
     zero_critic(agent)
     n = 64
     batch = {"obs": torch.randn(n, 2, generator=torch.Generator().manual_seed(1))}
@@ -138,12 +138,13 @@ def test_checkpoint_round_trips_temperature_termination_model_and_twin_critics(t
     torch.testing.assert_close(other.temperature.log_alpha, agent.temperature.log_alpha)
 
 
-def test_a_non_finite_entropy_never_reaches_the_temperature(monkeypatch):
-    agent, task = learner()
+@pytest.mark.parametrize("squash_samples", [True, False])
+def test_a_non_finite_entropy_never_reaches_the_temperature(monkeypatch, squash_samples):
+    agent, task = learner(squash_samples=squash_samples)
     run(agent, task, 40)
     before = agent.temperature.log_alpha.detach().clone()
     skips = agent.nonfinite_skips
-    monkeypatch.setattr(agent, "entropy", lambda sigma: torch.full(sigma.shape[:-1], float("nan")))
+    monkeypatch.setattr(agent, "entropy_estimate", lambda obs, eta: torch.full(obs.shape[:-1], float("nan")))
     agent.update()
     assert torch.equal(agent.temperature.log_alpha.detach(), before)
     assert agent.nonfinite_skips == skips + 1

@@ -78,7 +78,8 @@ class AgentConfig:
     termination: str = "learned"
     termination_hidden: tuple[int, ...] = (64, 64)
     #: sac-svg: SAC's tanh-squashed Gaussian (every sample inside the actuator range, log pi with the change
-    #: of variables) instead of the paper's squashed mean with clipped noise (core/policy.py)
+    #: of variables) instead of the paper's squashed mean with clipped noise (core/policy.py); sac-svg.yaml
+    #: turns it on (measured on the monoped, docs/RESULTS.md); the paper's algorithms keep the clipped one
     squash_samples: bool = False
     #: run each update as one torch.compile'd function (core/compiled_update.py, svg1-er): the same
     #: steps, fewer and fused kernels; equal to the eager update up to float rounding, not bit for bit

@@ -132,10 +132,7 @@ class SACSVG(Learner):
         the target, rises while it is less. H is the Gaussian's closed form, or, for a squashed policy (which
         has none), SAC's one-sample estimate -log pi(a|s) at the policy step's first action."""
         with torch.no_grad():
-            if self.policy.squash_samples:
-                entropy = -self.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])[1]
-            else:
-                entropy = self.entropy(self.policy(batch["obs"])[1])
+            entropy = self.entropy_estimate(batch["obs"], noise["eta_policy"][0])
         target = self.config.target_entropy * self.spec.act_dim
         temperature = self.temperature
 
@@ -190,6 +187,13 @@ class SACSVG(Learner):
         sigma_units = sigma / policy.action_scale
         log_prob = (-0.5 * eta**2 - torch.log(sigma_units)).sum(-1) - 0.5 * math.log(2 * math.pi) * eta.shape[-1]
         return policy.clamp_action(policy.squash_action(x)), log_prob - policy.log_squash_correction(x)
+
+    def entropy_estimate(self, obs: torch.Tensor, eta: torch.Tensor) -> torch.Tensor:
+        """H(pi(.|s)) per state: the Gaussian's closed form, or for a squashed policy (which has none) SAC's
+        one-sample estimate -log pi(a|s) at the action ``eta`` draws."""
+        if self.policy.squash_samples:
+            return -self.sample_with_log_prob(obs, eta)[1]
+        return self.entropy(self.policy(obs)[1])
 
     def entropy(self, sigma: torch.Tensor) -> torch.Tensor:
         """The Gaussian's entropy per state, each dimension in units of its actuator's half-range."""
