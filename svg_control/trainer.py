@@ -125,8 +125,31 @@ def read_settings(out: str | Path) -> RunSettings:
         raise FileNotFoundError(f"{path} not found: is {out} a training output directory?")
     doc = yaml.safe_load(path.read_text())
     keys = ("task", "algo", "steps", "seed", "eval_every", "eval_episodes", "checkpoint_every", "device",
-            "task_overrides", "overrides")
-    return RunSettings(**{k: doc[k] for k in keys if k in doc})
+            "task_overrides", "overrides", "from_bag")
+    settings = RunSettings(**{k: doc[k] for k in keys if k in doc})
+    if isinstance(doc.get("agent"), dict):
+        settings.overrides = recorded_agent(doc["agent"])
+    return settings
+
+
+def recorded_agent(agent: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters a run actually used, as overrides: its recorded agent config, and for a field the
+    recording lacks (added to the package after the run), the field's dataclass default, which is the
+    behaviour the package had before the field existed. So a run keeps loading as it was trained when an
+    algorithm's defaults change later (sac-svg's ``squash_samples``, say)."""
+    import dataclasses
+
+    from .core.config import AgentConfig
+
+    out = {}
+    for f in dataclasses.fields(AgentConfig):
+        if f.name == "algo":
+            continue
+        if f.name in agent:
+            out[f.name] = agent[f.name]
+        elif f.default is not dataclasses.MISSING:
+            out[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
+    return out
 
 
 def train(settings: RunSettings, out: str | Path, resume: bool = False, progress: bool = True) -> list[dict]:
