@@ -190,8 +190,11 @@ class LearnerNode(Node):
     def _log_episode(self, transition: Transition) -> None:
         assert self.episode_log is not None
         a = self.agent
-        extra = {"updates": a.updates, "policy_version": a.policy_version, "nonfinite_skips": a.nonfinite_skips,
-                 **a.last_losses}
+
+        def extra() -> dict:
+            return {"updates": a.updates, "policy_version": a.policy_version, "nonfinite_skips": a.nonfinite_skips,
+                    **a.last_losses}
+
         try:
             self.episode_log.add(transition.actor_id, float(transition.reward),
                                  bool(transition.terminated or transition.truncated), extra)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,10 @@ class EpisodeLog:
                 if "episode_return" in record:
                     self.recent.append(float(record["episode_return"]))
 
-    def add(self, actor: int, reward: float, episode_over: bool, extra: dict[str, Any]) -> dict[str, Any] | None:
-        """Count one transition; at an episode's end, write and return its metrics line."""
+    def add(self, actor: int, reward: float, episode_over: bool,
+            extra: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """Count one transition; at an episode's end, write and return its metrics line (with ``extra()``,
+        called only then: this runs for every transition the learner receives)."""
         self.step += 1
         total = self.running.get(actor, 0.0) + reward
         if not episode_over:
@@ -104,7 +107,7 @@ class EpisodeLog:
         self.recent.append(total)
         record = {"step": self.step, "wall_s": round(time.monotonic() - self.started, 3), "episode": self.episodes,
                   "actor": actor, "episode_return": total, "episode_return_mean": float(np.mean(self.recent)),
-                  "episodes_in_mean": len(self.recent), **extra}
+                  "episodes_in_mean": len(self.recent), **extra()}
         self.episodes += 1
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
