@@ -49,9 +49,9 @@ from ..core.transition import Transition
 from . import qos, run_dir
 from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
-from .params import Param, ParameterError, agent_config, declare_all, one_of, topic_name, torch_device
+from .params import Param, ParameterError, agent_config, declare_all, topic_name, torch_device
 from .runtime import run_node
-from .task_io import reward_fn, task_names, task_spec
+from .task_io import config_name, reward_fn, task_spec, valid_task
 
 #: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
 #: slower than the arrivals (several actors on a small machine) never left the loop and made no update.
@@ -62,8 +62,8 @@ def parameters() -> list[Param]:
     from ..core.config import ALGORITHMS
 
     return [
-        Param("task", "point_mass", "Task (its torch reward is differentiated by the learner).",
-              check=one_of(task_names())),
+        Param("task", "point_mass", "Task, or a robot task file (*.yaml): its torch reward is differentiated by "
+              "the learner (a reward on a topic is learned).", check=valid_task),
         Param("algo", "sac-svg", "SVG algorithm or baseline (sac-svg: maximum-entropy SVG(H); "
                                  "svg1-er: the paper's SVG(1)-ER).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, e.g. '{batch_size: 128}'."),
@@ -106,7 +106,6 @@ class LearnerNode(Node):
     def __init__(self, name: str = "learner", **kwargs) -> None:
         super().__init__(name, **kwargs)
         self.p = declare_all(self, parameters())
-        config = agent_config(self.p["algo"], self.p["agent_overrides"], self.p["task"])
         if self.p["nice"]:
             os.nice(self.p["nice"])
         try:
@@ -114,6 +113,7 @@ class LearnerNode(Node):
             reward = reward_fn(self.p["task"])
         except ValueError as exc:
             raise ParameterError("task", str(exc)) from None
+        config = agent_config(self.p["algo"], self.p["agent_overrides"], config_name(self.p["task"]))
         self.agent = make_learner(self.p["algo"], spec, reward, config, seed=self.p["seed"],
                                   device=self.p["device"])
         self.checkpoint_dir = Path(self.p["checkpoint_dir"]).expanduser() if self.p["checkpoint_dir"] else None
@@ -160,7 +160,8 @@ class LearnerNode(Node):
 
         assert self.checkpoint_dir is not None
         try:
-            moved = run_dir.prepare(self.checkpoint_dir, self.p["task"], self.p["algo"], config, self.p["resume"])
+            moved = run_dir.prepare(self.checkpoint_dir, config_name(self.p["task"]), self.p["algo"], config,
+                                    self.p["resume"])
             if self.p["resume"]:
                 self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
         except (run_dir.RunDirError, CheckpointError, OSError) as exc:

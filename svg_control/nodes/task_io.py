@@ -6,12 +6,16 @@ need its spec and reward alone (``task_spec``, ``reward_fn``), which load no phy
 """
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.estimators import RewardFn
 from ..core.task import Task, TaskSpec
+
+if TYPE_CHECKING:
+    from ..tasks.task_file import TaskFile
 
 
 def task_names() -> list[str]:
@@ -20,18 +24,86 @@ def task_names() -> list[str]:
     return names()
 
 
+def valid_task(name: str) -> str | None:
+    """Parameter check of ``task``: a registered task or an existing task file (``*.yaml``)."""
+    from ..tasks.registry import valid_task as check
+
+    return check(name)
+
+
+def config_name(name: str) -> str:
+    """The name the task's tuned agent settings go by (a task file's own ``name``)."""
+    from ..tasks.registry import config_name as named
+
+    return named(name)
+
+
 def task_spec(name: str) -> TaskSpec:
-    """The spec of task ``name``, without its physics; ValueError for an unknown name."""
+    """The spec of task ``name`` (or task file), without its physics; ValueError for an unknown name."""
     from ..tasks.registry import task_spec as spec
 
     return spec(name)
 
 
-def reward_fn(name: str) -> RewardFn:
-    """The torch reward of task ``name``, without its physics; ValueError for an unknown name."""
+def reward_fn(name: str) -> RewardFn | None:
+    """The torch reward of task ``name`` (or task file), without its physics; None for a reward on a topic."""
     from ..tasks.registry import reward_fn as reward
 
     return reward(name)
+
+
+def load_task_file(name: str, robot_description: str | None = None) -> TaskFile:
+    """The validated task file ``name`` (TaskFileError, a ValueError naming the field, when it is wrong)."""
+    from ..tasks.task_file import load_task_file as load
+
+    return load(name, robot_description)
+
+
+def is_task_file(name: str) -> bool:
+    from ..tasks.task_file import is_task_file as is_file
+
+    return is_file(name)
+
+
+def shipped_task_file(task: str) -> Path | None:
+    """The ros2_control task file the package ships for registered task ``task`` (``robots/<task>.yaml``)."""
+    path = Path(__file__).resolve().parents[1] / "robots" / f"{task}.yaml"
+    return path if path.is_file() else None
+
+
+class EffortInterface:
+    """A MuJoCo task's actuators as a ros2_control effort interface: SI joint efforts in, its controls out.
+
+    Each actuator must be a motor on a joint (fixed gain, no bias, no dynamics), whose joint effort is
+    ``gear * gain * ctrl``; anything else has no effort interface and is refused (ValueError).
+    """
+
+    def __init__(self, task: Task) -> None:
+        import mujoco
+
+        model = task.model  # type: ignore[attr-defined]
+        scale = []
+        for i in range(model.nu):
+            name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"actuator {i}"
+            motor = (int(model.actuator_trntype[i]) == int(mujoco.mjtTrn.mjTRN_JOINT)
+                     and int(model.actuator_gaintype[i]) == int(mujoco.mjtGain.mjGAIN_FIXED)
+                     and int(model.actuator_biastype[i]) == int(mujoco.mjtBias.mjBIAS_NONE)
+                     and int(model.actuator_dyntype[i]) == int(mujoco.mjtDyn.mjDYN_NONE))
+            if not motor:
+                raise ValueError(f"task {task.spec.name!r}: actuator {name!r} is not a motor on a joint, so it has "
+                                 "no effort interface")
+            scale.append(float(model.actuator_gear[i, 0]) * float(model.actuator_gainprm[i, 0]))
+        self.scale = np.asarray(scale)
+        if np.any(self.scale == 0.0):
+            raise ValueError(f"task {task.spec.name!r}: an actuator has zero gain")
+
+    def to_ctrl(self, effort: np.ndarray) -> np.ndarray:
+        return np.asarray(effort, dtype=np.float64) / self.scale
+
+    def limits(self, spec: TaskSpec) -> tuple[np.ndarray, np.ndarray]:
+        """The SI effort range of each actuator's control range."""
+        a, b = spec.low * self.scale, spec.high * self.scale
+        return np.minimum(a, b), np.maximum(a, b)
 
 
 def make_task(name: str, actuator_noise: float | None = None, seed: int | None = None) -> Task:
@@ -56,8 +128,9 @@ class JointStateReader:
     """(names, positions, velocities, efforts) of a task, for sensor_msgs/JointState.
 
     In order of preference: the task's own ``joint_state()``; every 1-DoF (hinge/slide) joint of the
-    MuJoCo model (qpos, qvel, and the applied command as effort, 0 where unactuated) so rviz sees
-    passive joints too; else the observation, one pseudo-joint per observation label as position.
+    MuJoCo model (qpos, qvel, and the actuators' joint-space force ``qfrc_actuator`` as effort, in N m or N,
+    noise included; 0 where unactuated) so rviz sees passive joints too; else the observation, one
+    pseudo-joint per observation label as position.
     """
 
     def __init__(self, task: Task) -> None:
@@ -65,7 +138,6 @@ class JointStateReader:
         self.mode = "observation"
         self._qpos: list[int] = []
         self._qvel: list[int] = []
-        self._act: list[int] = []
         if callable(getattr(task, "joint_state", None)):
             self.mode = "task"
             return
@@ -79,12 +151,10 @@ class JointStateReader:
                 one_dof = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
                 joints = [j for j in range(model.njnt) if int(model.jnt_type[j]) in one_dof]
                 if joints:
-                    actuator_of = {int(model.actuator_trnid[i, 0]): i for i in range(model.nu)}
                     self.names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint{j}"
                                   for j in joints]
                     self._qpos = [int(model.jnt_qposadr[j]) for j in joints]
                     self._qvel = [int(model.jnt_dofadr[j]) for j in joints]
-                    self._act = [actuator_of.get(j, -1) for j in joints]
                     self.mode = "mujoco"
                     return
         spec = task.spec
@@ -96,7 +166,6 @@ class JointStateReader:
             return list(names), [float(x) for x in pos], [float(x) for x in vel], [float(x) for x in eff]
         if self.mode == "mujoco":
             data = self.task.data  # type: ignore[attr-defined]
-            ctrl = data.ctrl
-            eff = [float(ctrl[i]) if i >= 0 else 0.0 for i in self._act]
-            return self.names, data.qpos[self._qpos].tolist(), data.qvel[self._qvel].tolist(), eff
+            return (self.names, data.qpos[self._qpos].tolist(), data.qvel[self._qvel].tolist(),
+                    data.qfrc_actuator[self._qvel].tolist())
         return self.names, np.asarray(obs, dtype=np.float64).tolist(), [], []

@@ -3,7 +3,8 @@
 Factories import their module lazily so that ``task_names()`` and the Gymnasium registration cost
 nothing (no MuJoCo import, no model compilation) until a task is actually built. ``task_spec`` and
 ``reward_fn`` describe a task without building it at all (``Task.describe``): they never import
-MuJoCo, which is how the controller and learner nodes size themselves and learn.
+MuJoCo, which is how the controller and learner nodes size themselves and learn. Both also take a robot
+task file (``task_file``): a robot that is not one of ours, described in YAML.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.task import Task, TaskSpec
+from .task_file import is_task_file, load_task_file
 
 if TYPE_CHECKING:  # the launchers list task names without importing torch
     from ..core.estimators import RewardFn
@@ -101,17 +103,39 @@ def make_task(name: str, **overrides: Any) -> Task:
 def task_spec(name: str, **overrides: Any) -> TaskSpec:
     """The spec ``make_task(name, **overrides)`` would have, without building the task's physics.
 
+    ``name`` may be a robot task file (``task_file``; TaskFileError, a ValueError, when it is wrong).
     Imports no MuJoCo, except for the ``gym:`` tasks, whose spec is their Gymnasium environment's.
     """
+    if is_task_file(name):
+        return load_task_file(name).spec
     return _factory(name).describe(**overrides).spec
 
 
-def reward_fn(name: str, **overrides: Any) -> RewardFn:
+def reward_fn(name: str, **overrides: Any) -> RewardFn | None:
     """The batched torch reward r(s, a, s') of ``make_task(name, **overrides)``, without building its physics.
 
+    For a task file, its reward (None when the reward arrives on a topic: the learner fits a reward model).
     Imports no MuJoCo, except for the ``gym:`` tasks (see ``task_spec``).
     """
+    if is_task_file(name):
+        return load_task_file(name).reward_torch()
     return _factory(name).describe(**overrides).reward_torch
+
+
+def config_name(name: str) -> str:
+    """The name a task's tuned agent settings are filed under: a task file's ``name``, else the task's."""
+    return load_task_file(name).name if is_task_file(name) else name
+
+
+def valid_task(name: str) -> str | None:
+    """None for a registered task or an existing task file, else why not (for parameter checks)."""
+    from pathlib import Path
+
+    if is_task_file(name):
+        return None if Path(name).expanduser().is_file() else f"no task file {name}"
+    if name in TASKS:
+        return None
+    return f"{name!r} is not a registered task ({', '.join(TASKS)}) or a task file (*.yaml)"
 
 
 def gym_id(name: str) -> str:
