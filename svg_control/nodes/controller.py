@@ -11,10 +11,8 @@ published (they would not be the policy's behaviour).
 * Acting starts at once with the untrained policy (no babbling phase).
 * The transition stores the *unclamped* action and its log-prob, so the learner's importance
   weights are exact; the learner clamps it for the model and reward as the actuator did.
-* On CPU the policy is evaluated by a numpy mirror (``core.numpy_policy``), verified against torch after
-  every swap; torch is the fallback.
-* New weights are loaded into a spare policy and checked completely (``load_policy_bytes``) before
-  the references are swapped: a bad message never touches the running policy and acting never waits.
+* The policy runs in a :class:`~svg_control.nodes.policy_runner.PolicyRunner` (numpy mirror on CPU, weights
+  checked in a spare before the swap), shared with the ros2_control controller (``robot_controller``).
 * Safety: commands are clamped to the actuator range; ``max_command_rate`` (> 0) bounds how fast a command
   may change (a limited step publishes no transition: its log-prob would not be exact); a policy output
   that is NaN/Inf sends the safe action instead (``nonfinite_actions``). E-stop latches the safe action
@@ -36,14 +34,14 @@ from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
 
-from ..core.learner import build_policy
-from ..core.numpy_policy import mirror
+from ..core.numpy_policy import NumpyPolicy
 from ..core.policy import GaussianPolicy
 from ..core.transition import Transition
 from . import qos
-from .codecs import CommandCodec, MalformedMessage, Step, StepCodec, TransitionCodec, WeightsCodec
+from .codecs import CommandCodec, MalformedMessage, Step, StepCodec, TransitionCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, one_of, relative_topic, torch_device
+from .policy_runner import PolicyRunner
 from .runtime import run_node, steady_timer
 from .task_io import task_names, task_spec
 
@@ -84,17 +82,7 @@ class ControllerNode(Node):
         except ValueError as exc:
             raise ParameterError("task", str(exc)) from None
         self.device = torch.device(self.p["device"])
-
-        def build() -> GaussianPolicy:
-            return build_policy(spec, config).to(self.device).eval()
-
-        torch.manual_seed(self.p["seed"])
-        self.use_numpy = self.p["numpy_policy"] and self.device.type == "cpu"
-        self.policy, self.spare = build(), build()
-        self.fast = mirror(self.policy) if self.use_numpy else None
-        self.generator = torch.Generator().manual_seed(self.p["seed"])
-        self.rng = np.random.default_rng(self.p["seed"])
-        self.version = -1  # -1: own random initialisation; the learner's versions start at 0
+        self.runner = PolicyRunner(spec, config, self.device, self.p["numpy_policy"], self.p["seed"])
         self.low, self.high = spec.low, spec.high
         self.safe = spec.safe_action
 
@@ -172,24 +160,21 @@ class ControllerNode(Node):
             self._send(self.safe)
             self.safe_commands += 1
             return
-        policy, fast, version = self.policy, self.fast, self.version  # one consistent set
-        if fast is not None:
-            action, log_prob = fast.act(obs, self.p["deterministic"], self.rng)
-        else:
-            action, log_prob = policy.act(obs, self.p["deterministic"], self.generator)
-        if not (np.all(np.isfinite(action)) and np.isfinite(log_prob)):
+        acted = self.runner.act(obs, self.p["deterministic"])
+        if acted is None:
             self.nonfinite_actions += 1
             self.get_logger().warning(f"policy output is not finite: safe action sent ({self.nonfinite_actions} so "
                                       "far)", throttle_duration_sec=1.0)
             self._send(self.safe)
             self.safe_commands += 1
             return
+        action, log_prob, version = acted
         command = np.minimum(np.maximum(action, self.low), self.high)
         limited = self._rate_limit(command)
         self._send(limited)
         if self.p["publish_transitions"]:
             if limited is command:
-                self.pending = (obs, action, log_prob, max(version, 0))
+                self.pending = (obs, action, log_prob, version)
             else:  # the robot did not get the policy's sample: no exact log-prob for it, so no transition
                 self.rate_limited += 1
 
@@ -231,16 +216,24 @@ class ControllerNode(Node):
     # -- weights and services ----------------------------------------------------------------------------
     def on_weights(self, msg: UInt8MultiArray) -> None:
         try:
-            version = WeightsCodec.decode_into(self.spare, msg, min_version=self.version)
+            self.runner.load(msg)
         except MalformedMessage as exc:
             self.weights_rejected += 1
             self.get_logger().warning(f"rejected policy weights: {exc}", throttle_duration_sec=1.0)
             return
-        self.spare.eval()
-        fast = mirror(self.spare) if self.use_numpy else None
-        self.policy, self.spare, self.fast = self.spare, self.policy, fast
-        self.version = version
         self.weights_loaded += 1
+
+    @property
+    def version(self) -> int:
+        return self.runner.version
+
+    @property
+    def policy(self) -> GaussianPolicy:
+        return self.runner.policy
+
+    @property
+    def fast(self) -> NumpyPolicy | None:
+        return self.runner.fast
 
     def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self.estop = bool(request.data)
