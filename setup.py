@@ -18,6 +18,8 @@ ROS_WHEELS = [
     "ros-sensor-msgs",
     "ros-diagnostic-msgs",
     "ros-std-srvs",
+    "ros-nav-msgs",
+    "ros-lifecycle-msgs",
     "ros-rosgraph-msgs",
     "ros-builtin-interfaces",
 ]
@@ -33,7 +35,7 @@ setup(
         ("share/" + package_name + "/config", glob("config/*.yaml")),
         ("share/" + package_name + "/sim", glob("sim/*.xml")),
     ],
-    package_data={package_name: ["py.typed", "algo_configs/*.yaml", "algo_configs/tasks/*.yaml"]},
+    package_data={package_name: ["py.typed", "algo_configs/*.yaml", "algo_configs/tasks/*.yaml", "robots/*.yaml"]},
     python_requires=">=3.10",
     install_requires=[
         "numpy>=1.24",
@@ -64,6 +66,7 @@ setup(
             "svg-control = svg_control.cli:main",
             "simulator = svg_control.nodes.simulator:main",
             "controller = svg_control.nodes.controller:main",
+            "robot_controller = svg_control.nodes.robot_controller:main",
             "learner = svg_control.nodes.learner:main",
             "recorder = svg_control.nodes.recorder:main",
             "viewer = svg_control.nodes.viewer:main",

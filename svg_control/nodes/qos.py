@@ -28,7 +28,13 @@ topic                     reliability  durability       depth  why
 ``/diagnostics``          reliable     volatile         10     diagnostic_aggregator convention
 ``/clock``                reliable     volatile         1      only the newest time matters; reliable
                                                                writers serve best-effort ClockQoS readers
+``/robot_description``    reliable     transient_local  1      robot_state_publisher latches the URDF
 ========================  ===========  ===============  =====  ===========================================
+
+The ros2_control controller (``robot_controller``) reads a robot's ``joint_states``, IMU and odometry with
+``SensorDataQoS`` (best-effort, depth 5): it matches both best-effort and reliable publishers, and a lost
+sample is replaced by the next. With ``trigger: joint_states`` (a simulator that steps once per command) it
+reads ``joint_states`` reliably, since a lost sample would stall the loop until the staleness limit.
 """
 from __future__ import annotations
 
@@ -50,3 +56,4 @@ POLICY_WEIGHTS = _reliable(1, DurabilityPolicy.TRANSIENT_LOCAL)
 LEARNER_BACKLOG = _reliable(1)
 DIAGNOSTICS = _reliable(10)
 CLOCK = _reliable(1)
+ROBOT_DESCRIPTION = _reliable(1, DurabilityPolicy.TRANSIENT_LOCAL)

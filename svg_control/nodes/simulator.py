@@ -1,9 +1,16 @@
 """Simulator node: steps a task with actuator noise and publishes what a robot's ros2_control stack would.
 
 Publishes (relative names): ``step`` (see ``codecs.step``), ``observation`` (labelled Float64MultiArray),
-``joint_states``, ``reward``, ``episode_return``, ``/clock``, ``/diagnostics``.
+``joint_states`` (SI: rad or m, rad/s or m/s, and the actuators' joint effort in N m or N, noise included),
+``reward``, ``episode_return``, ``/clock``, ``/diagnostics``.
 Subscribes ``<controller_name>/commands`` (Float64MultiArray, one value per actuator).
 Service ``reset`` (std_srvs/Trigger) starts a new episode.
+
+Interfaces: ``step`` (the lockstep controller's fast path) takes the task's controls in [-1, 1] and resets
+itself at the end of an episode. ``ros2_control`` is what a ros2_control robot offers: commands are SI joint
+efforts (the forward effort controller's topic, each divided by its motor's gear to give the control), it
+publishes no ``step`` or ``episode_return`` (the controller, which ends episodes, does), holds the last
+command between commands, and resets only when ``reset`` is called.
 
 Modes:
 
@@ -42,12 +49,15 @@ from .codecs import CommandCodec, MalformedMessage, ObservationCodec, Step, Step
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, declare_all, one_of, relative_topic, topic_name
 from .runtime import run_node, steady_timer
-from .task_io import JointStateReader, make_task, task_names
+from .task_io import EffortInterface, JointStateReader, make_task, task_names
 
 
 def parameters() -> list[Param]:
     return [
         Param("task", "point_mass", "Task to simulate (svg-control tasks lists them).", check=one_of(task_names())),
+        Param("interface", "step", "step: our packed 'step' topic and [-1, 1] controls (the lockstep controller); "
+              "ros2_control: joint_states and SI joint efforts on <controller_name>/commands, episodes reset only "
+              "through the reset service (what a ros2_control robot offers).", choices=("step", "ros2_control")),
         Param("mode", "lockstep", "lockstep: one step per command; realtime: step on a timer at 1/dt.",
               choices=("lockstep", "realtime")),
         Param("controller_name", "effort_controller", "Commands arrive on <controller_name>/commands.",
@@ -84,15 +94,23 @@ class SimulatorNode(Node):
         self.lockstep = self.p["mode"] == "lockstep"
         self._dt_ns = round(spec.dt * 1e9)
         self.joints = JointStateReader(self.task)
+        self.ros2_control = self.p["interface"] == "ros2_control"
+        self.effort: EffortInterface | None = None
+        if self.ros2_control:
+            try:
+                self.effort = EffortInterface(self.task)
+            except (ValueError, AttributeError) as exc:
+                raise ParameterError("interface", f"task {spec.name!r} cannot be a ros2_control robot: {exc}") \
+                    from None
         self.step_codec = StepCodec(spec)
         self.observation_codec = ObservationCodec(spec)
         self.command_codec = CommandCodec(spec)
 
-        self.pub_step = self.create_publisher(Float64MultiArray, "step", qos.STEP)
+        self.pub_step = None if self.ros2_control else self.create_publisher(Float64MultiArray, "step", qos.STEP)
         self.pub_obs = self.create_publisher(Float64MultiArray, "observation", qos.OBSERVATION)
         self.pub_joints = self.create_publisher(JointState, "joint_states", qos.JOINT_STATES)
         self.pub_reward = self.create_publisher(Float64, "reward", qos.PLOT)
-        self.pub_return = self.create_publisher(Float64, "episode_return", qos.PLOT)
+        self.pub_return = None if self.ros2_control else self.create_publisher(Float64, "episode_return", qos.PLOT)
         self.pub_clock = self.create_publisher(Clock, "/clock", qos.CLOCK) if self.p["publish_clock"] else None
         self.create_subscription(Float64MultiArray, f"{self.p['controller_name']}/commands", self.on_command,
                                  qos.COMMANDS)
@@ -108,6 +126,7 @@ class SimulatorNode(Node):
 
         self.seq = -1
         self.sim_steps = 0
+        self.episode_steps = 0
         self.started = time.monotonic()
         self.episodes = 0
         self.episode_return = 0.0
@@ -117,6 +136,7 @@ class SimulatorNode(Node):
         self.malformed = 0
         self.missed = 0
         self.pending: np.ndarray | None = None  # realtime: newest command not yet applied
+        self.held: np.ndarray | None = None  # ros2_control: the last command, applied until the next one
         self.step_rate = RateMeter()
         self.obs = self.task.reset(seed=self.p["seed"])
         self.announced = False  # paced: the first observation waits for the learner (or learner_timeout)
@@ -148,6 +168,9 @@ class SimulatorNode(Node):
                                       throttle_duration_sec=1.0)
             return
         self.commands += 1
+        if self.effort is not None:
+            action = self.effort.to_ctrl(action)
+            self.held = action  # a forward command controller holds its last command
         allowed = self.learner_allows()
         if self.lockstep and self.p["max_rate"] <= 0 and allowed:
             self.advance(action, fresh=True)
@@ -163,7 +186,7 @@ class SimulatorNode(Node):
             return
         if self.pending is None:
             self.missed += 1
-            self.advance(self.spec.safe_action, fresh=False)
+            self.advance(self.spec.safe_action if self.held is None else self.held, fresh=False)
         else:
             action, self.pending = self.pending, None
             self.advance(action, fresh=True)
@@ -199,7 +222,12 @@ class SimulatorNode(Node):
 
     def on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         self.announced = True  # the new episode's first observation is published now
-        self._new_episode(finished=False)
+        if self.episode_steps == 0:
+            # nothing happened since the last reset (a controller that resets when it activates): the episode is
+            # already new; drawing another start would only shift the random stream the seed fixed
+            self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+        else:
+            self._new_episode(finished=False)
         response.success = True
         response.message = f"episode {self.episodes} started"
         return response
@@ -208,18 +236,22 @@ class SimulatorNode(Node):
     def advance(self, action: np.ndarray, fresh: bool) -> None:
         result = self.task.step(action)
         self.sim_steps += 1
+        self.episode_steps += 1
         self.steps_since_report += 1
         self.step_rate.tick()
         self.episode_return += result.reward
         self.obs = result.obs
         self._publish(result.obs, result.reward, result.terminated, result.truncated, first=False, fresh=fresh)
         self.pub_reward.publish(Float64(data=float(result.reward)))
-        if result.terminated or result.truncated:
-            self._new_episode(finished=True)
+        if (result.terminated or result.truncated) and not self.ros2_control:
+            self._new_episode(finished=True)  # a ros2_control robot resets when its reset service is called
 
     def _new_episode(self, finished: bool) -> None:
-        if finished:
+        if self.ros2_control:
+            self.last_return = self.episode_return  # the controller, which ends episodes, logs and publishes them
+        elif finished:
             self.last_return = self.episode_return
+            assert self.pub_return is not None
             self.pub_return.publish(Float64(data=float(self.episode_return)))
             self.recent_returns.append(self.episode_return)
             # the terminal is where a user without rqt watches learning happen
@@ -227,13 +259,16 @@ class SimulatorNode(Node):
                                    f"(mean of last {len(self.recent_returns)}: {np.mean(self.recent_returns):.1f})")
         self.episodes += 1
         self.episode_return = 0.0
+        self.episode_steps = 0
         self.obs = self.task.reset()
         self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
 
     def _publish(self, obs: np.ndarray, reward: float, terminated: bool, truncated: bool, first: bool,
                  fresh: bool) -> None:
         self.seq += 1
-        self.pub_step.publish(self.step_codec.encode(Step(obs, reward, terminated, truncated, first, fresh, self.seq)))
+        if self.pub_step is not None:
+            self.pub_step.publish(self.step_codec.encode(Step(obs, reward, terminated, truncated, first, fresh,
+                                                              self.seq)))
         self.pub_obs.publish(self.observation_codec.encode(obs))
         ns = self.sim_steps * self._dt_ns
         sim_time = Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
