@@ -242,15 +242,16 @@ def entry_point(spec: str, reader: _Reader, where: str) -> Callable[..., Any]:
 
 
 def urdf_limits(urdf_text: str) -> dict[str, dict[str, float]]:
-    """Each joint's ``<limit>`` of a URDF: ``{name: {lower, upper, effort, velocity}}`` (present attributes)."""
+    """Every joint of a URDF with its ``<limit>``: ``{name: {lower, upper, effort, velocity}}`` (the attributes
+    present; empty for a joint without limits)."""
     root = ET.fromstring(urdf_text)  # noqa: S314 - the user's own robot description
     out: dict[str, dict[str, float]] = {}
     for joint in root.iter("joint"):
-        limit = joint.find("limit")
-        if limit is None or not joint.get("name"):
+        if not joint.get("name"):
             continue
-        out[str(joint.get("name"))] = {k: float(v) for k, v in limit.attrib.items()
-                                       if k in ("lower", "upper", "effort", "velocity")}
+        limit = joint.find("limit")
+        out[str(joint.get("name"))] = {} if limit is None else {
+            k: float(v) for k, v in limit.attrib.items() if k in ("lower", "upper", "effort", "velocity")}
     return out
 
 
@@ -298,7 +299,8 @@ def _observation(entries: Any, reader: _Reader) -> tuple[ObservationEntry, ...]:
 
 
 def _commands(data: dict[str, Any], reader: _Reader, base: Path,
-              robot_description: str | None) -> tuple[str, str, float, tuple[CommandedJoint, ...]]:
+              robot_description: str | None
+              ) -> tuple[str, str, float, tuple[CommandedJoint, ...], dict[str, dict[str, float]] | None]:
     where = "commands"
     data = reader.mapping(data, where, ("controller", "interface", "joints", "max_rate", "limits_from"))
     if not data:
@@ -327,6 +329,8 @@ def _commands(data: dict[str, Any], reader: _Reader, base: Path,
         jw = f"{where}.joints[{i}]"
         jd = reader.mapping({"name": raw} if isinstance(raw, str) else raw, jw, ("name", "min", "max"))
         name = reader.text(jd, "name", jw)
+        if urdf is not None and name not in urdf:
+            raise reader.fail(jw, f"unknown joint {name!r}: the URDF has {', '.join(sorted(urdf)) or 'no joints'}")
         if "min" in jd or "max" in jd:
             low, high = reader.number(jd, "min", jw), reader.number(jd, "max", jw)
         else:
@@ -346,13 +350,13 @@ def _commands(data: dict[str, Any], reader: _Reader, base: Path,
     names = [j.name for j in joints]
     if len(set(names)) != len(names):
         raise reader.fail(f"{where}.joints", "names a joint twice")
-    return controller, interface, max_rate, tuple(joints)
+    return controller, interface, max_rate, tuple(joints), urdf
 
 
 def _parse_urdf(text: str, reader: _Reader, where: str) -> dict[str, dict[str, float]]:
     try:
         return urdf_limits(text)
-    except ET.ParseError as exc:
+    except (ET.ParseError, ValueError) as exc:
         raise reader.fail(where, f"not a URDF: {exc}") from None
 
 
@@ -389,7 +393,12 @@ def load_task_file(path: Path | str, robot_description: str | None = None) -> Ta
     for source, topic in (("imu", imu_topic), ("odometry", odometry_topic)):
         if any(e.source == source for e in observation) and not topic:
             raise reader.fail(f"topics.{source}", f"the observation reads {source} fields but no topic is named")
-    controller, interface, max_rate, joints = _commands(data.get("commands"), reader, path.parent, robot_description)
+    controller, interface, max_rate, joints, urdf = _commands(data.get("commands"), reader, path.parent,
+                                                              robot_description)
+    if urdf is not None:
+        for i, entry in enumerate(observation):
+            if entry.source == "joint" and entry.name not in urdf:
+                raise reader.fail(f"observation[{i}].joint", f"unknown joint {entry.name!r}: not in the URDF")
 
     reward = reader.mapping(data.get("reward"), "reward", ("function", "task", "topic"))
     given = [k for k in ("function", "task", "topic") if reward.get(k)]
