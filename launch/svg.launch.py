@@ -1,6 +1,7 @@
-"""ros2 launch svg_control svg.launch.py task:=<task> [namespace:=...] [run_dir:=...] [resume:=...] ...
+"""ros2 launch svg_control svg.launch.py task:=<task or task file> [interface:=...] [namespace:=...] [run_dir:=...] ...
 
-Starts simulator, controller and learner for one task from the node-set description shared with
+Starts simulator, controller and learner for one task (controller and learner for a robot's task file)
+from the node-set description shared with
 `svg-control launch` (svg_control/nodes/node_set.py): same executables, node names, parameter file
 (config/defaults.yaml), task parameter and overrides. Its arguments are the table in
 svg_control/nodes/launch_arguments.py (`--show-args` lists them); a wrong value stops the launch with a
@@ -41,13 +42,14 @@ def _nodes(context, *args, **kwargs):
             output="screen",
             emulate_tty=True,
         )
-        for spec in node_set(task, plan.overrides, extra_param_files=plan.param_files)
+        for spec in node_set(task, plan.overrides, extra_param_files=plan.param_files, interface=plan.interface)
     ]
 
 
 def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
-        DeclareLaunchArgument("task", default_value="monoped", description="task name (svg-control tasks lists them)"),
+        DeclareLaunchArgument("task", default_value="monoped", description="task name (svg-control tasks lists them), "
+                              "or a robot's task file (*.yaml, docs/ROBOTS.md): controller and learner only"),
         *(DeclareLaunchArgument(a.name, default_value=a.default, description=a.description) for a in ARGUMENTS),
         OpaqueFunction(function=_nodes),
     ])

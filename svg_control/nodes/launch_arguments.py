@@ -27,7 +27,12 @@ class Argument:
 
 ARGUMENTS = (
     Argument("namespace", "", "ROS namespace of the three nodes (e.g. actor_0); topics move with it."),
-    Argument("use_sim_time", "true", "Every node on /clock (the simulator's simulated time); stamps are sim time."),
+    Argument("use_sim_time", "auto", "Every node on /clock (the simulator's simulated time); stamps are sim time. "
+             "auto: true with our simulator, false for a task file's robot (which has no /clock)."),
+    Argument("interface", "auto", "How the controller talks to the robot: ros2_control (joint_states and SI "
+             "commands on <controller>/commands, the lifecycle robot_controller; what a real robot offers) or "
+             "step (our simulator's packed lockstep topic, the fast path). auto: ros2_control where the task ships "
+             "a task file (svg_control/robots: the monoped) or is one, else step."),
     Argument("params_file", "", "An extra ROS 2 parameter file, applied after config/defaults.yaml."),
     Argument("run_dir", "", "Run directory of the learner (checkpoints, config.yaml, metrics.jsonl). Empty: "
              "$ROS_HOME/svg_control/runs/<namespace or 'default'>/<task> for ros2 launch, runs/[<namespace>/]<task> "
@@ -61,6 +66,7 @@ class LaunchPlan:
 
     namespace: str
     run_dir: Path | None
+    interface: str
     log_level: str
     respawn_learner: bool
     param_files: tuple[Path, ...] = ()
@@ -98,12 +104,32 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     if unknown:
         raise LaunchArgumentError(unknown[0], f"no such argument; arguments are {', '.join(DEFAULTS)}")
     v = {**DEFAULTS, **{k: str(x) for k, x in values.items() if k != "task"}}
+    from .task_io import config_name, is_task_file, shipped_task_file
+
+    robot_file = is_task_file(task)
+    if robot_file and not Path(task).expanduser().is_file():
+        raise LaunchArgumentError("task", f"no task file {task}")
+    interface = v["interface"].strip().lower()
+    if interface == "auto":
+        interface = "ros2_control" if robot_file or shipped_task_file(task) is not None else "step"
+    elif interface not in ("step", "ros2_control"):
+        raise LaunchArgumentError("interface", f"{interface!r} is not auto, ros2_control or step")
+    elif interface == "step" and robot_file:
+        raise LaunchArgumentError("interface", "a task file's robot is reached through ros2_control only")
+    elif interface == "ros2_control" and not robot_file and shipped_task_file(task) is None:
+        raise LaunchArgumentError("interface", f"task {task!r} ships no task file for ros2_control; use step")
+    run_name = config_name(task) if robot_file else task
     namespace = v["namespace"].strip()
     if namespace and not all(c.isalnum() or c in "_/" for c in namespace):
         raise LaunchArgumentError("namespace", f"{namespace!r} is not a valid ROS namespace")
-    use_sim_time, resume = flag("use_sim_time", v["use_sim_time"]), flag("resume", v["resume"])
+    use_sim_time = not robot_file if v["use_sim_time"].strip().lower() == "auto" else \
+        flag("use_sim_time", v["use_sim_time"])
+    resume = flag("resume", v["resume"])
     respawn, record = flag("respawn_learner", v["respawn_learner"]), flag("record", v["record"])
     view = flag("view", v["view"])
+    if view and robot_file:
+        raise LaunchArgumentError("view", "the live view poses our simulator's MuJoCo robots; a task file's robot "
+                                          "has none (rqt and Foxglove read its topics)")
     if v["log_level"].lower() not in LOG_LEVELS:
         raise LaunchArgumentError("log_level", f"{v['log_level']!r} is not one of {', '.join(LOG_LEVELS)}")
     algo = v["algo"].strip()
@@ -118,7 +144,7 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     if v["run_dir"].strip().lower() == "none":
         run_dir = None
     else:
-        run_dir = Path(v["run_dir"]).expanduser() if v["run_dir"] else default_run_dir(task, namespace, driver)
+        run_dir = Path(v["run_dir"]).expanduser() if v["run_dir"] else default_run_dir(run_name, namespace, driver)
         if run_dir.exists() and not run_dir.is_dir():
             raise LaunchArgumentError("run_dir", f"{run_dir} exists and is not a directory")
         run_dir = run_dir.absolute()
@@ -132,10 +158,10 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     if record:
         import time
 
-        bag_dir = (run_dir or default_run_dir(task, namespace, driver).absolute()) / "bags" / \
+        bag_dir = (run_dir or default_run_dir(run_name, namespace, driver).absolute()) / "bags" / \
             time.strftime("%Y%m%d-%H%M%S")
         overrides["recorder"] = {"use_sim_time": use_sim_time, "bag_dir": str(bag_dir)}
     if view:
         overrides["viewer"] = {"use_sim_time": use_sim_time}
-    return LaunchPlan(namespace=namespace, run_dir=run_dir, log_level=v["log_level"].lower(),
+    return LaunchPlan(namespace=namespace, run_dir=run_dir, interface=interface, log_level=v["log_level"].lower(),
                       respawn_learner=respawn, param_files=files, overrides=overrides, bag_dir=bag_dir)

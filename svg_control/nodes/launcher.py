@@ -91,10 +91,10 @@ def _stop(procs: Sequence[subprocess.Popen], grace: float) -> None:
 def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, duration: float | None = None,
            namespace: str = "", grace: float = 10.0, config_directory: Path | None = None,
            env: Mapping[str, str] | None = None, quiet: bool = False, log_level: str = "",
-           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = ()) -> int:
+           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = (), interface: str = "step") -> int:
     """Run the node set for ``task`` until a signal, ``duration`` seconds, a node refusing its parameters, or
     every node ending; return the exit code."""
-    specs = node_set(task, overrides, config_directory, extra_param_files)
+    specs = node_set(task, overrides, config_directory, extra_param_files, interface)
     stop_requested = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -177,7 +177,8 @@ def coerce(node: str, name: str, value: Any) -> Any:
 
     if node not in NODES + OPTIONAL_NODES:
         raise ValueError(f"--param for unknown node {node!r}; nodes are {', '.join(NODES + OPTIONAL_NODES)}")
-    specs = {p.name: p for p in importlib.import_module(f"{__package__}.{node}").parameters()}
+    modules = ("controller", "robot_controller") if node == "controller" else (node,)  # both controllers' tables
+    specs = {p.name: p for m in modules for p in importlib.import_module(f"{__package__}.{m}").parameters()}
     if name not in specs:
         raise ValueError(f"node {node} has no parameter {name!r}; it has {', '.join(sorted(specs))}")
     default = specs[name].default
@@ -202,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="svg-control launch",
         description="Start simulator, controller and learner for a task as separate processes: the node set "
-                    "launch/<task>.launch.py starts, for machines without ros2 launch. Ctrl-C stops all three.")
-    parser.add_argument("task", help="task name (svg-control tasks lists them)")
+                    "launch/<task>.launch.py starts, for machines without ros2 launch. Ctrl-C stops them all.")
+    parser.add_argument("task", help="task name (svg-control tasks lists them), or a robot's task file (*.yaml, "
+                                     "docs/ROBOTS.md): then only controller and learner start")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     for argument in ARGUMENTS:  # the launch files' arguments, under the same names
         parser.add_argument(f"--{argument.name}", *([f"--{argument.name.replace('_', '-')}"] if "_" in argument.name
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[launch] run directory {plan.run_dir}", file=sys.stderr)
         return launch(args.task, overrides, args.duration, plan.namespace, args.grace, args.config_dir,
                       log_level=plan.log_level, respawn_learner=plan.respawn_learner,
-                      extra_param_files=plan.param_files)
+                      extra_param_files=plan.param_files, interface=plan.interface)
     except (FileNotFoundError, ValueError, LaunchArgumentError) as exc:
         print(f"svg-control launch: {exc}", file=sys.stderr)
         return 2

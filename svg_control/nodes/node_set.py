@@ -1,6 +1,6 @@
 """The one description of the node set, used by ``launch/*.launch.py`` and by ``svg-control launch``.
 
-Both paths start the same three nodes, with the same names, from the same parameter file
+Both paths start the same nodes, with the same names, from the same parameter file
 (``config/defaults.yaml``), the same task (the ``task`` parameter of every node, ``NodeSpec.task``)
 and the same overrides. This module imports neither rclpy nor launch, so both drivers (and the tests)
 can use it anywhere.
@@ -71,22 +71,57 @@ def config_files(directory: Path | None = None) -> tuple[Path, ...]:
 
 
 def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None,
-             config_directory: Path | None = None, extra_param_files: tuple[Path, ...] = ()) -> list[NodeSpec]:
-    """The three nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node, applied after
+             config_directory: Path | None = None, extra_param_files: tuple[Path, ...] = (),
+             interface: str = "step") -> list[NodeSpec]:
+    """The nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node, applied after
     ``config/defaults.yaml`` and then ``extra_param_files`` (the ``params_file`` launch argument).
 
-    ValueError for a task the registry does not have (before any process starts) or an unknown node.
+    ``interface``: ``step`` runs the lockstep ``controller`` on our simulator's packed ``step`` topic;
+    ``ros2_control`` runs the simulator as a ros2_control robot (SI ``joint_states`` and effort commands) and
+    the lifecycle ``robot_controller`` on it, with the task file the package ships for ``task``
+    (``svg_control/robots``). A task file as ``task`` is someone else's robot: controller and learner only.
+
+    ValueError for a task the registry does not have (before any process starts), a ros2_control interface
+    for a task without a task file, or an unknown node.
     """
     from ..tasks.registry import task_names
+    from .task_io import is_task_file, shipped_task_file
 
-    if task not in task_names():
-        raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}")
+    robot_file: Path | None = None
+    if is_task_file(task):
+        robot_file = Path(task).expanduser().absolute()
+        if not robot_file.is_file():
+            raise ValueError(f"no task file {robot_file}")
+        interface = "ros2_control"
+    elif task not in task_names():
+        raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}, or a task file (*.yaml)")
+    elif interface == "ros2_control":
+        robot_file = shipped_task_file(task)
+        if robot_file is None:
+            raise ValueError(f"task {task!r} ships no ros2_control task file (svg_control/robots/{task}.yaml); "
+                             "use the step interface")
+    elif interface != "step":
+        raise ValueError(f"interface {interface!r} is not step or ros2_control")
     files = config_files(config_directory) + tuple(extra_param_files)
     overrides = overrides or {}
     unknown = sorted(set(overrides) - set(NODES) - set(OPTIONAL_NODES))
     if unknown:
         raise ValueError(f"overrides for unknown node(s) {unknown}; nodes are {', '.join(NODES + OPTIONAL_NODES)}")
-    names = NODES + tuple(name for name in OPTIONAL_NODES if name in overrides)
-    return [NodeSpec(executable=name, module=f"{PACKAGE}.nodes.{name}", name=name, param_files=files, task=task,
-                     parameters=dict(overrides.get(name, {})))
-            for name in names]
+    ours = not is_task_file(task)  # our simulator is the robot
+    names = (NODES if ours else NODES[1:]) + tuple(name for name in OPTIONAL_NODES if name in overrides)
+    specs = []
+    for name in names:
+        parameters = dict(overrides.get(name, {}))
+        executable, node_task = name, task
+        if interface == "ros2_control":
+            if name == "simulator":
+                parameters.setdefault("interface", "ros2_control")
+            elif name == "controller":
+                executable = "robot_controller"
+                if ours:
+                    parameters.setdefault("trigger", "joint_states")  # our simulator steps once per command
+            if name in ("controller", "learner"):
+                node_task = str(robot_file)
+        specs.append(NodeSpec(executable=executable, module=f"{PACKAGE}.nodes.{executable}", name=name,
+                              param_files=files, task=node_task, parameters=parameters))
+    return specs
