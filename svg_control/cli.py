@@ -60,8 +60,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     from .tasks.table import tasks_table
+    from .tasks.task_file import describe_task_file, load_task_file
 
-    print(tasks_table())
+    if not args.files:
+        print(tasks_table())
+    for path in args.files:  # a wrong file raises TaskFileError (a ValueError): the field, exit code 2
+        print(describe_task_file(load_task_file(path)))
     return 0
 
 
@@ -153,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--stochastic", action="store_true", help="sample actions instead of the mean")
     e.set_defaults(func=cmd_eval)
 
-    ts = sub.add_parser("tasks", help="list the task suite")
+    ts = sub.add_parser("tasks", help="list the task suite, or check and describe robot task files")
+    ts.add_argument("files", nargs="*", metavar="TASK_FILE", help="robot task files (*.yaml, docs/ROBOTS.md) to "
+                    "validate (their reward and termination are imported and run once) and describe")
     ts.set_defaults(func=cmd_tasks)
 
     pl = sub.add_parser("plot", help="learning curves of run directories (seeds of one algo/task shaded)")

@@ -466,3 +466,23 @@ def _check_functions(task: TaskFile, reader: _Reader) -> None:
                 from None
         if not isinstance(value, torch.Tensor) or tuple(value.shape) != (2,):
             raise reader.fail("termination.function", "must return a tensor of shape (B,)")
+
+
+def describe_task_file(task: TaskFile) -> str:
+    """What a task file means, for ``svg-control tasks FILE``: observation, commands, reward, episodes."""
+    reward = (f"function {task.reward_function}" if task.reward_function else
+              f"task {task.reward_task}'s reward" if task.reward_task else f"topic {task.reward_topic} (learned)")
+    start = f"trigger {task.reset_service}" if task.reset_service else "operator (controller's start_episode)"
+    lines = [
+        f"{task.name}: {task.description or '(no description)'}  [{task.path}]",
+        f"  control period {task.control_period:g} s, {task.episode_length} steps per episode, "
+        f"staleness limit {task.staleness_limit:g} s",
+        f"  observation ({len(task.observation)}): " + ", ".join(
+            e.label + (f" (x - {e.offset:g}) * {e.scale:g}" if e.offset or e.scale != 1.0 else "")
+            for e in task.observation),
+        f"  commands: {task.interface} ({INTERFACES[task.interface]}) on {task.controller}/commands: " + ", ".join(
+            f"{j.name} [{j.low:g}, {j.high:g}]" for j in task.joints)
+        + (f"; at most {task.max_command_rate:g}/s" if task.max_command_rate else ""),
+        f"  reward: {reward}; termination: {task.termination_function or 'none'}; episodes start by {start}",
+    ]
+    return "\n".join(lines)
