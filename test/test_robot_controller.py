@@ -226,3 +226,25 @@ def test_the_monoped_through_ros2_control_is_the_monoped_through_step(ros):
     rewards = np.array([[t.reward for t in step], [t.reward for t in robot]])
     assert np.abs(rewards[0] - rewards[1]).max() < 1e-4  # the controller's reward is the task's, in float32
     assert [t.truncated for t in step] == [t.truncated for t in robot]
+
+
+def test_limits_from_the_latched_robot_description(ros, probe, controller, tmp_path):
+    from std_msgs.msg import String
+
+    from svg_control.nodes.learner import LearnerNode
+
+    urdf = """<robot name="arm">
+      <joint name="a" type="revolute"><limit lower="-1" upper="1" effort="0.5" velocity="2"/></joint>
+      <joint name="b" type="revolute"><limit lower="-1" upper="1" effort="1.5" velocity="2"/></joint>
+    </robot>"""
+    latched = probe.create_publisher(String, "/robot_description", qos.ROBOT_DESCRIPTION)
+    latched.publish(String(data=urdf))
+    path = arm_file(tmp_path, commands={"interface": "effort", "limits_from": "robot_description",
+                                        "joints": ["a", "b"]})
+    ctrl = controller({"task": str(path)})
+    assert [(j.low, j.high) for j in ctrl.task.joints] == [(-0.5, 0.5), (-1.5, 1.5)]
+    learner = ros.make(LearnerNode, {"task": str(path), "checkpoint_dir": ""})
+    try:
+        assert learner.spec.joint_names == ("a", "b")  # its reward maps actions onto the same limits
+    finally:
+        ros.remove(learner)

@@ -51,7 +51,7 @@ from .params import Param, ParameterError, agent_config, declare_all, torch_devi
 from .policy_runner import PolicyRunner
 from .robot_io import CommandShaper, ObservationBuilder, Refused
 from .runtime import run_node, steady_timer
-from .task_io import is_task_file, load_task_file, shipped_task_file, valid_task
+from .task_io import is_task_file, load_task_file, robot_description_for, shipped_task_file, valid_task
 
 STARTING, RUNNING, INACTIVE = "starting", "running", "inactive"
 
@@ -71,6 +71,7 @@ def parameters() -> list[Param]:
               "wait for 'ros2 lifecycle set'."),
         Param("robot_description_topic", "/robot_description", "Where the URDF is latched, for a task file whose "
               "commands.limits_from is robot_description."),
+        Param("robot_description_timeout", 10.0, "Seconds to wait at start for that URDF.", low=0.0, high=3600.0),
         Param("device", "cpu", "Torch device of the policy: cpu or cuda[:N].", check=torch_device),
         Param("numpy_policy", True, "Evaluate the policy with a verified numpy mirror on CPU."),
         Param("deterministic", False, "Send the policy mean instead of a sample.", read_only=False),
@@ -93,13 +94,24 @@ def task_file_of(task: str) -> str:
     return str(shipped)
 
 
+def task_file_or_name(task: str) -> str:
+    """``task_file_of(task)``, or ``task`` itself when it has none (configure then says so)."""
+    try:
+        return task_file_of(task)
+    except ValueError:
+        return task  # configure reports it
+
+
 class RobotControllerNode(LifecycleNode):
     def __init__(self, name: str = "controller", **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self.p = declare_all(self, parameters())
-        self.robot_description: str | None = None
-        self.create_subscription(String, self.p["robot_description_topic"], self.on_robot_description,
-                                 qos.ROBOT_DESCRIPTION)
+        self.robot_description = robot_description_for(self, task_file_or_name(self.p["task"]),
+                                                        self.p["robot_description_topic"],
+                                                        self.p["robot_description_timeout"])
+        if self.robot_description is None:  # a later one (robot_state_publisher started after us) for a re-configure
+            self.create_subscription(String, self.p["robot_description_topic"], self.on_robot_description,
+                                     qos.ROBOT_DESCRIPTION)
         self.state = INACTIVE
         self.configured = False
         self.error = ""

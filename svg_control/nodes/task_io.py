@@ -59,6 +59,36 @@ def load_task_file(name: str, robot_description: str | None = None) -> TaskFile:
     return load(name, robot_description)
 
 
+def robot_description_for(node: Any, task: str, topic: str, timeout: float) -> str | None:
+    """The URDF a task file with ``limits_from: robot_description`` needs, waited for on the latched ``topic`` for up
+    to ``timeout`` s before the node spins; None when the task does not need one or none came."""
+    from ..tasks.task_file import needs_robot_description
+
+    if not (is_task_file(task) and needs_robot_description(task)):
+        return None
+    import time
+
+    from rclpy.executors import SingleThreadedExecutor
+    from std_msgs.msg import String
+
+    from . import qos
+
+    got: list[str] = []
+    sub = node.create_subscription(String, topic, lambda msg: got.append(msg.data), qos.ROBOT_DESCRIPTION)
+    executor = SingleThreadedExecutor(context=node.context)
+    executor.add_node(node)
+    try:
+        end = time.monotonic() + timeout
+        while not got and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+    finally:
+        executor.remove_node(node)
+        node.destroy_subscription(sub)
+    if not got:
+        node.get_logger().error(f"no robot_description on {topic} within {timeout:g} s")
+    return got[-1] if got else None
+
+
 def is_task_file(name: str) -> bool:
     from ..tasks.task_file import is_task_file as is_file
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.task import Task, TaskSpec
-from .task_file import is_task_file, load_task_file
+from .task_file import is_task_file, load_task_file, task_file_name
 
 if TYPE_CHECKING:  # the launchers list task names without importing torch
     from ..core.estimators import RewardFn
@@ -124,7 +124,7 @@ def reward_fn(name: str, **overrides: Any) -> RewardFn | None:
 
 def config_name(name: str) -> str:
     """The name a task's tuned agent settings are filed under: a task file's ``name``, else the task's."""
-    return load_task_file(name).name if is_task_file(name) else name
+    return task_file_name(name) if is_task_file(name) else name
 
 
 def valid_task(name: str) -> str | None:

@@ -164,6 +164,29 @@ def is_task_file(name: str) -> bool:
     return name.endswith(SUFFIXES)
 
 
+def task_file_name(path: Path | str) -> str:
+    """A task file's ``name`` (its stem when it names none), read without validating the rest."""
+    import yaml
+
+    try:
+        name = yaml.safe_load(Path(path).expanduser().read_text()).get("name")
+    except Exception:  # noqa: BLE001 - unreadable: loading it reports why
+        name = None
+    return name if isinstance(name, str) and name else Path(path).stem
+
+
+def needs_robot_description(path: Path | str) -> bool:
+    """Whether the file takes its limits from the ``robot_description`` topic (False when it cannot be read: loading
+    it then reports why)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).expanduser().read_text())
+        return data["commands"]["limits_from"] == "robot_description"
+    except Exception:  # noqa: BLE001 - any unreadable file: load_task_file names the problem
+        return False
+
+
 # -- loading -----------------------------------------------------------------------------------------------
 class _Reader:
     """Typed access to a YAML mapping, every error naming the file and the dotted field."""
