@@ -46,7 +46,7 @@ def workspace(tmp_path_factory) -> Path:
         shutil.copy2(REPO / name, target)
     build = subprocess.run([COLCON, "build"], cwd=ws, capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
-    for node in ("simulator", "controller", "learner"):  # colcon from the venv: the nodes import its torch
+    for node in ("simulator", "controller", "robot_controller", "learner"):  # colcon from the venv: its torch
         shebang = (ws / "install" / "svg_control" / "lib" / "svg_control" / node).read_text().splitlines()[0]
         assert Path(shebang[2:]).parent == Path(sys.executable).parent, shebang
     return ws
@@ -60,8 +60,8 @@ def env_of(ws: Path) -> dict[str, str]:
     return env
 
 
-def launch(ws: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([ROS2, "launch", "svg_control", "point_mass.launch.py", *args], env=env_of(ws),
+def launch(ws: Path, *args: str, file: str = "point_mass.launch.py") -> subprocess.Popen:
+    return subprocess.Popen([ROS2, "launch", "svg_control", file, *args], env=env_of(ws),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
@@ -173,3 +173,25 @@ def test_a_killed_learner_leaves_the_others_running_and_respawns(workspace, tmp_
         assert not any("process has died" in line and ("simulator" in line or "controller" in line) for line in seen)
     finally:
         stop(proc, seen)
+
+
+def test_the_monoped_launches_through_ros2_control_with_a_managed_controller(workspace):
+    """The default monoped launch: the simulator as a ros2_control robot, the lifecycle controller on it."""
+    seen: list[str] = []
+    proc = launch(workspace, "run_dir:=none", file="monoped.launch.py")
+    try:
+        assert wait_for(proc, "configured monoped from", 60, seen), "".join(seen)
+        assert wait_for(proc, "[controller]: episode 0: return", 120, seen), "".join(seen)
+        state = ros2(workspace, "lifecycle", "get", "--no-daemon", "/controller", until="active")
+        assert "active" in state and "inactive" not in state, state
+        out = ros2(workspace, "lifecycle", "set", "--no-daemon", "/controller", "deactivate",
+                   until="Transitioning successful")
+        assert "Transitioning successful" in out, out
+        state = ros2(workspace, "lifecycle", "get", "--no-daemon", "/controller", until="inactive")
+        assert "inactive" in state, state
+        info = ros2(workspace, "topic", "info", "--no-daemon", "/effort_controller/commands",
+                    until="Publisher count: 1")
+        assert "Float64MultiArray" in info, info
+    finally:
+        stop(proc, seen)
+    assert not any("Traceback" in line for line in seen), "".join(seen)

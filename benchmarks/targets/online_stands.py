@@ -1,7 +1,8 @@
 """The main job as a user runs it: how long until the monoped stands, online through the three nodes.
 
 Runs ``bash scripts/run.sh <task> --duration S`` (simulator, controller and learner as separate processes,
-the shipped defaults) and reads what the user reads: the simulator's log line after every episode,
+the shipped defaults: the monoped through the ros2_control path) and reads what the user reads: the log
+line after every episode (the controller's; the simulator's on the ``step`` interface),
 ``episode N: return R (mean of last 10: M)``. It prints the wall seconds from the launch until M first
 reaches the target (the monoped stands at 150; a standing robot earns about +186), the best and final M,
 and the number of episodes and environment steps, and writes the curve to ``<out>/<label>.jsonl``
