@@ -248,3 +248,18 @@ def test_limits_from_the_latched_robot_description(ros, probe, controller, tmp_p
         assert learner.spec.joint_names == ("a", "b")  # its reward maps actions onto the same limits
     finally:
         ros.remove(learner)
+
+
+def test_cleanup_and_configure_again(ros, probe, controller, tmp_path):
+    arm = FakeArm(ros, probe)
+    ctrl = controller({"task": str(arm_file(tmp_path)), "autostart": False})
+    for _ in range(2):
+        assert ctrl.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert ctrl.trigger_activate() == TransitionCallbackReturn.SUCCESS
+        assert ros.spin_until(lambda: len(arm.commands) > 3, 2.0)
+        assert ctrl.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+        assert ctrl.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
+        ros.spin_for(0.1)  # deactivate's safe command, still on its way
+        arm.commands.clear()
+        ros.spin_for(0.2)
+        assert not arm.commands, "commands after cleanup"

@@ -176,8 +176,9 @@ class RobotControllerNode(LifecycleNode):
         if task.reward_topic:
             self.entities.append(self.create_subscription(Float64, task.reward_topic, self.on_reward, qos.PLOT))
         self.reset_client = self.create_client(Trigger, task.reset_service) if task.reset_service else None
-        self.diagnostics_publisher = DiagnosticsPublisher(self, spec.name, self.diagnostics,
-                                                          self.p["diagnostics_period"])
+        if not hasattr(self, "diagnostics_publisher"):  # once: a re-configure keeps reporting under the first name
+            self.diagnostics_publisher = DiagnosticsPublisher(self, spec.name, self.diagnostics,
+                                                              self.p["diagnostics_period"])
         self.get_logger().info(f"configured {spec.name} from {task.path}: {spec.obs_dim} observations, "
                                f"{task.interface} commands on {task.controller}/commands for "
                                f"{', '.join(spec.joint_names)}")
