@@ -195,3 +195,25 @@ def test_the_monoped_launches_through_ros2_control_with_a_managed_controller(wor
     finally:
         stop(proc, seen)
     assert not any("Traceback" in line for line in seen), "".join(seen)
+
+
+def test_a_task_file_launches_controller_and_learner_only(workspace):
+    """`svg.launch.py task:=<file>`: someone else's robot; nothing of ours simulates it, time is the wall's."""
+    standin = REPO / "test" / "standin"
+    env = env_of(workspace)
+    env["PYTHONPATH"] = os.pathsep.join([str(standin), env.get("PYTHONPATH", "")])  # the user's reward module
+    proc = subprocess.Popen([ROS2, "launch", "svg_control", "svg.launch.py", f"task:={standin / 'reacher.yaml'}",
+                             "run_dir:=none"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    seen: list[str] = []
+    try:
+        assert wait_for(proc, "learning standin_reacher with sac-svg", 90, seen), "".join(seen)
+        nodes = ros2(workspace, "node", "list", "--no-daemon", until="/controller;/learner")
+        assert "/controller" in nodes and "/learner" in nodes and "/simulator" not in nodes, nodes
+        sim_time = ros2(workspace, "param", "get", "--no-daemon", "/controller", "use_sim_time", until="False")
+        assert "False" in sim_time, sim_time
+        state = ros2(workspace, "lifecycle", "get", "--no-daemon", "/controller", until="active")
+        assert "active" in state, state
+    finally:
+        stop(proc, seen)
+    assert any("configured standin_reacher" in line for line in seen), "".join(seen)
