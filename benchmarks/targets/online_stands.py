@@ -9,10 +9,13 @@ and the number of episodes and environment steps, and writes the curve to ``<out
 (one line per episode: wall seconds, episode, return, mean of the last ten).
 
     python -m benchmarks.targets.online_stands [--duration 900] [--algos sac-svg,svg1-er] [--out DIR]
+        [--interfaces ros2_control,step]
 
-Each algorithm is a separate launch, one after the other, so a baseline (``--algos sac-svg,svg1-er``) is
-measured on the same machine in the same run. The target of the learning work is M >= 150 within 15
-minutes (900 s) on a 2-core machine.
+Each algorithm (and interface) is a separate launch, one after the other, so a baseline (``--algos
+sac-svg,svg1-er``) is measured on the same machine in the same run. ``--interfaces ros2_control,step``
+compares the two ways our simulator is connected (the ros2_control robot path and the lockstep ``step``
+path) at equal transitions: the mean return of the same episodes (every episode has the task's horizon).
+The target of the learning work is M >= 150 within 15 minutes (900 s) on a 2-core machine.
 """
 from __future__ import annotations
 
@@ -28,14 +31,16 @@ REPO = Path(__file__).resolve().parents[2]
 EPISODE_LINE = re.compile(r"episode (\d+): return (-?[\d.]+) \(mean of last (\d+): (-?[\d.]+)\)")
 
 
-def run_online(task: str, algo: str | None, duration: float, out: Path) -> list[dict]:
+def run_online(task: str, algo: str | None, duration: float, out: Path, interface: str = "") -> list[dict]:
     """One launch of the node set for ``duration`` seconds; the per-episode curve it logged."""
     run_dir = out.with_suffix(".run")  # a fresh run each time: the main job would resume runs/<task>
     if run_dir.exists():
         shutil.rmtree(run_dir)
     cmd = ["bash", str(REPO / "scripts" / "run.sh"), task, "--duration", str(duration), "--run_dir", str(run_dir)]
     if algo:
-        cmd += ["--param", f"controller.algo={algo}", "--param", f"learner.algo={algo}"]
+        cmd += ["--algo", algo]
+    if interface:
+        cmd += ["--interface", interface]
     curve: list[dict] = []
     start = time.monotonic()
     with out.open("w") as sink, subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -73,17 +78,36 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=900.0, help="seconds per launch (default 900)")
     parser.add_argument("--algos", default="", help="comma-separated; empty: the shipped default only")
     parser.add_argument("--target", type=float, default=150.0)
+    parser.add_argument("--interfaces", default="", help="comma-separated (ros2_control, step); empty: the default")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "online_stands")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     algos = [a for a in args.algos.split(",") if a] or [None]
-    lines = []
+    interfaces = [i for i in args.interfaces.split(",") if i] or [""]
+    lines, curves = [], {}
     for algo in algos:
-        label = f"{args.task}-{algo or 'default'}"
-        curve = run_online(args.task, algo, args.duration, args.out / f"{label}.jsonl")
-        lines.append(report(label, curve, args.target))
-        print(lines[-1], flush=True)
+        for interface in interfaces:
+            label = f"{args.task}-{algo or 'default'}" + (f"-{interface}" if interface else "")
+            curves[label] = run_online(args.task, algo, args.duration, args.out / f"{label}.jsonl", interface)
+            lines.append(report(label, curves[label], args.target))
+            print(lines[-1], flush=True)
+    if len(interfaces) > 1:
+        lines.append(equal_transitions(curves))
     print("\n".join(lines))
+
+
+def equal_transitions(curves: dict[str, list[dict]], blocks: int = 4) -> str:
+    """The mean episode return of each run over the same episodes (the same transitions), in ``blocks`` blocks."""
+    common = min((len(c) for c in curves.values()), default=0)
+    if common < blocks:
+        return "equal transitions: too few episodes to compare"
+    edges = [round(i * common / blocks) for i in range(blocks + 1)]
+    head = " | ".join(f"episodes {a}-{b - 1}" for a, b in zip(edges, edges[1:]))
+    rows = [f"| run | {head} |", "|---|" + "---|" * blocks]
+    for label, curve in curves.items():
+        means = [sum(r["return"] for r in curve[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
+        rows.append(f"| {label} | " + " | ".join(f"{m:.0f}" for m in means) + " |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
