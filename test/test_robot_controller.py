@@ -263,3 +263,26 @@ def test_cleanup_and_configure_again(ros, probe, controller, tmp_path):
         arm.commands.clear()
         ros.spin_for(0.2)
         assert not arm.commands, "commands after cleanup"
+
+
+def test_a_reward_on_a_topic_is_learned(ros, probe, controller, tmp_path):
+    """``reward: {topic: ...}``: the robot's own reward goes into the transitions; the learner fits a reward model."""
+    from std_msgs.msg import Float64
+
+    from svg_control.nodes.learner import LearnerNode
+
+    arm = FakeArm(ros, probe)
+    rewards = probe.create_publisher(Float64, "my_reward", qos.PLOT)
+    probe.create_timer(0.01, lambda: rewards.publish(Float64(data=0.25)))
+    path = arm_file(tmp_path, reward={"topic": "my_reward"})
+    ctrl = controller({"task": str(path)})
+    start = probe.create_client(Trigger, "start_episode")
+    assert call(ros, start, Trigger.Request()).success
+    assert ros.spin_until(lambda: len(arm.transitions) >= 10, 5.0)
+    codec = TransitionCodec(ctrl.spec)
+    assert {codec.decode(m).reward for m in arm.transitions} == {0.25}
+    learner = ros.make(LearnerNode, {"task": str(path), "checkpoint_dir": ""})
+    try:
+        assert learner.agent.reward_model is not None  # its gradient stands in for the unknown reward's
+    finally:
+        ros.remove(learner)
