@@ -409,4 +409,5 @@ def test_joint_states_of_a_mujoco_task_cover_passive_joints():
     task.step(np.array([0.5]))
     names, pos, vel, eff = JointStateReader(task).read(np.zeros(task.spec.obs_dim))
     assert names == ["slider", "hinge"] and len(pos) == len(vel) == len(eff) == 2
-    assert eff[0] == pytest.approx(0.5) and eff[1] == 0.0  # commanded slider force; the pole is passive
+    gear = float(task.model.actuator_gear[0, 0])  # SI: the slider's force in N, the control times the gear
+    assert gear != 1.0 and eff[0] == pytest.approx(0.5 * gear) and eff[1] == 0.0  # the pole is passive

@@ -26,6 +26,8 @@ def cells(task: str) -> list[Cell]:
         # half the entropy pressure: alpha rose to 0.35-0.48 in the runs that collapsed after standing, its
         # -alpha log pi then outweighing the reward (about +1 per step standing)
         Cell("sac-svg-te2", task, "sac-svg", {"target_entropy": -2.0}),
+        # SAC-SVG(H)'s slower actor and temperature (lr 1e-4 both): the policy moves less between evaluations
+        Cell("sac-svg-lr1e4", task, "sac-svg", {"policy_lr": 1e-4, "alpha_lr": 1e-4}),
         # the clipped Gaussian (the paper's squashed mean, noise after): sac-svg's default until
         # squash_samples was measured better (docs/RESULTS.md); the horizon grid ran with it
         Cell("sac-svg-clipped", task, "sac-svg", {"squash_samples": False}),
