@@ -1,4 +1,4 @@
-"""`svg-control train|eval|launch|tasks|render|plot`.
+"""`svg-control train|eval|launch|tasks|check-robot|record|render|plot`.
 
 Errors that a user can fix (unknown task or algorithm, a bad override, a
 missing run directory, a corrupt checkpoint) print one line and exit 2
@@ -110,6 +110,12 @@ def cmd_record(args: argparse.Namespace) -> int:
     return recorder_main(ros_args)
 
 
+def cmd_check_robot(args: argparse.Namespace) -> int:
+    from .nodes.robot_check import main as check_main
+
+    return check_main(args.task_file, args.seconds)
+
+
 def cmd_launch(argv: list[str]) -> int:
     from .nodes.launcher import main as launcher_main
 
@@ -161,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("files", nargs="*", metavar="TASK_FILE", help="robot task files (*.yaml, docs/ROBOTS.md) to "
                     "validate (their reward and termination are imported and run once) and describe")
     ts.set_defaults(func=cmd_tasks)
+
+    cr = sub.add_parser("check-robot", help="bring-up check of a robot for its task file: its topics, rates, "
+                        "joints, commands listener, reset service and the observation (sends no command)")
+    cr.add_argument("task_file")
+    cr.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
+    cr.set_defaults(func=cmd_check_robot)
 
     pl = sub.add_parser("plot", help="learning curves of run directories (seeds of one algo/task shaded)")
     pl.add_argument("runs", nargs="+")

@@ -48,3 +48,31 @@ def test_the_standin_reacher_learns_from_its_task_file(tmp_path):
     metrics = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(metrics) >= len(returns) - 2  # the learner got the episodes (its online curve)
     assert (tmp_path / "run" / "config.yaml").read_text().count("standin_reacher") >= 1
+
+
+def test_check_robot_reports_what_the_controller_needs(tmp_path):
+    env = node_env(DOMAIN, PYTHONPATH=os.pathsep.join([str(STANDIN), os.environ.get("PYTHONPATH", ""),
+                                                       str(Path(__file__).resolve().parents[1])]))
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text((STANDIN / "reacher.yaml").read_text().replace("{joint: target_y,", "{joint: wrist,")
+                     .replace("trigger: reset", "trigger: go_home"))
+
+    def check(path: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "svg_control.cli", "check-robot", str(path), "--seconds", "3"],
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    assert check(STANDIN / "reacher.yaml").returncode == 1  # no robot yet: nothing on joint_states
+    robot = subprocess.Popen([sys.executable, str(STANDIN / "reacher_robot.py"), "--rate", "50"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        good = check(STANDIN / "reacher.yaml")
+        assert good.returncode == 0, good.stdout + good.stderr
+        for name in ("joint_states", "commands", "episode start", "observation"):
+            assert f"[PASS] {name}:" in good.stdout, good.stdout
+        bad = check(wrong)
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert "[FAIL] joint_states:" in bad.stdout and "lacks joint(s) wrist" in bad.stdout, bad.stdout
+        assert "[FAIL] episode start: go_home" in bad.stdout, bad.stdout
+    finally:
+        robot.send_signal(signal.SIGINT)
+        robot.wait(timeout=20)
