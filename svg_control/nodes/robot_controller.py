@@ -115,6 +115,7 @@ class RobotControllerNode(LifecycleNode):
         self.state = INACTIVE
         self.configured = False
         self.error = ""
+        self.stale_reason: str | None = None
         self.counters = dict.fromkeys(("steps", "transitions", "episodes", "refused_samples", "stale_trips",
                                        "safe_commands", "rate_limited_commands", "nonfinite_actions",
                                        "weights_loaded", "weights_rejected", "reset_failures", "no_reward"), 0)
@@ -186,7 +187,7 @@ class RobotControllerNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.pending: tuple[np.ndarray, np.ndarray, float, int] | None = None
         self.last_used_seq = 0
-        self.stale_reason: str | None = None
+        self.stale_reason = None
         self.control_timers = [steady_timer(self, min(self.task.staleness_limit / 2, 0.05), self.on_staleness_check)]
         if self.p["trigger"] == "timer":
             self.control_timers.append(steady_timer(self, self.task.control_period, self.on_timer))
