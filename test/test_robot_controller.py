@@ -286,3 +286,16 @@ def test_a_reward_on_a_topic_is_learned(ros, probe, controller, tmp_path):
         assert learner.agent.reward_model is not None  # its gradient stands in for the unknown reward's
     finally:
         ros.remove(learner)
+
+
+def test_the_termination_function_ends_episodes(ros, probe, controller, tmp_path):
+    arm = FakeArm(ros, probe)  # b's position is sin(t): the observation's third entry passes 0.5 after ~0.5 s
+    path = arm_file(tmp_path, episode_length=100000, termination={"function": "toy_reward:third_above_half"})
+    ctrl = controller({"task": str(path)})
+    start = probe.create_client(Trigger, "start_episode")
+    assert call(ros, start, Trigger.Request()).success
+    assert ros.spin_until(lambda: ctrl.counters["episodes"] == 1, 5.0)
+    codec = TransitionCodec(ctrl.spec)
+    assert ros.spin_until(lambda: any(codec.decode(m).terminated for m in arm.transitions), 2.0)
+    last = next(codec.decode(m) for m in arm.transitions if codec.decode(m).terminated)
+    assert last.next_obs[2] > 0.5 and not last.truncated

@@ -398,7 +398,9 @@ class RobotControllerNode(LifecycleNode):
         terminated = False
         if self.terminated is not None:
             with torch.no_grad():
-                terminated = bool(self.terminated(torch.as_tensor(obs, dtype=torch.float32)[None])[0])
+                a = torch.as_tensor(np.clip(action, -1.0, 1.0), dtype=torch.float32)[None]
+                terminated = bool(self.terminated(torch.as_tensor(s, dtype=torch.float32)[None], a,
+                                                  torch.as_tensor(obs, dtype=torch.float32)[None])[0])
         truncated = not terminated and self.t >= self.task.episode_length
         if self.p["publish_transitions"]:
             transition = Transition(s, action, reward, obs, terminated, truncated, log_prob, version,

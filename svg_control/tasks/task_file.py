@@ -13,7 +13,8 @@ Units and normalisation:
 * The policy acts in [-1, 1] per commanded joint; the command sent is that mapped linearly onto the joint's
   limits, in the interface's SI unit (N m or N, rad/s or m/s, rad or m).
 * A reward (or termination) entry point is a torch function of the *un-normalised* observation and the
-  *SI* command, ``reward(obs, command, next_obs) -> (B,)`` and ``termination(next_obs) -> (B,) bool``, so
+  *SI* command, ``reward(obs, command, next_obs) -> (B,)`` and ``termination(obs, command, next_obs) -> (B,)
+  bool``, so
   it is written in the robot's units whatever the normalisation. ``reward: {task: NAME}`` reuses a
   registered task's reward (in that task's own units: its observation and its [-1, 1] controls).
 
@@ -151,12 +152,13 @@ class TaskFile:
         assert user is not None
         return lambda s, a, s2: user(self.unnormalise(s), self.command_si(a), self.unnormalise(s2))
 
-    def terminated_torch(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
-        """The termination of a normalised next observation, or None when the file names none."""
+    def terminated_torch(self) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None:
+        """Whether (normalised obs, [-1, 1] action, normalised next obs) ends the episode; None when the file names
+        no termination."""
         user = self._termination
         if user is None:
             return None
-        return lambda s2: user(self.unnormalise(s2))
+        return lambda s, a, s2: user(self.unnormalise(s), self.command_si(a), self.unnormalise(s2))
 
 
 def is_task_file(name: str) -> bool:
@@ -483,7 +485,7 @@ def _check_functions(task: TaskFile, reader: _Reader) -> None:
     terminated = task.terminated_torch()
     if terminated is not None:
         try:
-            value = terminated(obs)
+            value = terminated(obs, act, obs)
         except Exception as exc:  # noqa: BLE001
             raise reader.fail("termination.function", f"failed on a batch of zeros: {type(exc).__name__}: {exc}") \
                 from None

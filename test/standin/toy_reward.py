@@ -8,5 +8,5 @@ def effort_cost(obs: torch.Tensor, command: torch.Tensor, next_obs: torch.Tensor
     return -(command**2).sum(-1)
 
 
-def fallen(next_obs: torch.Tensor) -> torch.Tensor:
-    return next_obs[..., 0] < -0.5
+def third_above_half(obs: torch.Tensor, command: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    return next_obs[..., 2] > 0.5
