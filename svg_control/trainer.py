@@ -103,6 +103,7 @@ def build_agent(settings: RunSettings) -> tuple[Learner, Task, Task]:
     eval_task = make_task(settings.task, **settings.task_overrides)
     config = build_config(settings.algo, settings.overrides, task=settings.task)
     agent = make_learner(settings.algo, task.spec, task.reward_torch, config, seed=settings.seed,
+                         termination_fn=task.termination_torch(),
                          device=settings.device)
     return agent, task, eval_task
 

@@ -220,3 +220,63 @@ def test_sac_svg_with_squashed_samples_learns_the_point_mass():
     trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
     assert agent.nonfinite_skips == 0
     assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+
+
+def test_a_known_termination_ends_the_rollout_where_the_task_says():
+    """termination: known. With Q = c, a task termination that fires on every model state leaves r - alpha log pi
+    of the first step; one that never fires adds gamma (c - alpha log pi(a_1|s_1)), as the learned model's p = 1
+    and p = 0 do (above)."""
+    task = point_mass()
+    verdict = {"ends": True}
+
+    def termination(obs, action, next_obs):
+        return torch.full(next_obs.shape[:-1], verdict["ends"], dtype=torch.bool)
+
+    agent = make_learner("sac-svg", task.spec, task.reward_torch,
+                         build_config("sac-svg", {**SMALL, "model_horizon": 1, "termination": "known"}),
+                         termination_fn=termination)
+    assert agent.termination_model is None
+    run(agent, task, 40)
+    zero_critic(agent)
+    c = 7.0
+    for head in (agent.critic.q1, agent.critic.q2):
+        with torch.no_grad():
+            head.net[-1].bias.fill_(c)
+    batch = agent.prepare_batch(agent.replay.sample(16, np.random.default_rng(0)))
+    noise = {"eta_policy": torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(3))}
+    values = {}
+    for ends in (True, False):
+        verdict["ends"] = ends
+        values[ends] = float(agent.policy_objective((batch, None), noise))
+    with torch.no_grad():
+        a0, _ = agent.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])
+        mean, std = agent.model.mean_and_std(batch["obs"], a0)
+        s1 = batch["obs"] + mean + std * batch["xi"]
+        _, log_prob1 = agent.sample_with_log_prob(s1, noise["eta_policy"][1])
+        tail = agent.config.gamma * (c - agent.temperature.alpha * log_prob1).mean()
+    assert values[False] - values[True] == pytest.approx(float(tail), rel=1e-4)
+    with pytest.raises(ValueError, match="termination 'known' needs the task's termination"):
+        make_learner("sac-svg", task.spec, task.reward_torch, build_config("sac-svg", {**SMALL, "termination": "known"}))
+
+
+def test_known_terminations_agree_with_the_environments():
+    """The torch termination of walker and Gymnasium's Hopper/Walker2d says what their step says."""
+    from svg_control.tasks.registry import make_task
+
+    for name in ("walker", "gym:Hopper-v5", "gym:Walker2d-v5"):
+        task = make_task(name, seed=0)
+        fn = task.termination_torch()
+        assert fn is not None, name
+        rng = np.random.default_rng(0)
+        obs, seen = task.reset(seed=0), {True: 0, False: 0}
+        for _ in range(400):
+            result = task.step(rng.uniform(task.spec.low, task.spec.high))
+            s2 = torch.as_tensor(result.obs, dtype=torch.float32)[None]
+            predicted = bool(fn(torch.as_tensor(obs, dtype=torch.float32)[None], torch.zeros(1, task.spec.act_dim),
+                                s2)[0])
+            assert predicted == result.terminated, (name, result.obs)
+            seen[predicted] += 1
+            obs = task.reset() if result.terminated or result.truncated else result.obs
+        assert seen[True] > 0 and seen[False] > 0, (name, seen)
+        task.close()
+    assert make_task("monoped").termination_torch() is None  # no termination: none is claimed

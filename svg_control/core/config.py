@@ -74,7 +74,8 @@ class AgentConfig:
     alpha_init: float = 0.1
     alpha_lr: float = 3e-4
     #: sac-svg: "learned" (a classifier of terminal transitions discounts the model's predicted states and
-    #: the critic behind them) or "none" (the model's states never end an episode)
+    #: the critic behind them), "known" (the task's own termination function ends the rollout where it says
+    #: so; only for tasks that have one) or "none" (the model's states never end an episode)
     termination: str = "learned"
     termination_hidden: tuple[int, ...] = (64, 64)
     #: sac-svg: SAC's tanh-squashed Gaussian (every sample inside the actuator range, log pi with the change
@@ -126,8 +127,8 @@ class AgentConfig:
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
         if self.model_horizon < 0:
             raise ValueError(f"model_horizon must be >= 0, got {self.model_horizon}")
-        if self.termination not in ("learned", "none"):
-            raise ValueError(f"termination must be 'learned' or 'none', got {self.termination!r}")
+        if self.termination not in ("learned", "known", "none"):
+            raise ValueError(f"termination must be 'learned', 'known' or 'none', got {self.termination!r}")
         self._check_options_apply()
         if self.model_noise not in ("additive", "heteroscedastic"):
             raise ValueError(f"model_noise must be 'additive' or 'heteroscedastic', got {self.model_noise!r}")

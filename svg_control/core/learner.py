@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # config imports the algorithm table, which imports this modu
     from .config import AgentConfig
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+#: a task's known termination: (s, a, s') -> (B,) bool, True where the transition ends the episode
+TerminationFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 Batch = dict[str, torch.Tensor]
 Report = dict[str, torch.Tensor]
 #: a loss as a closure: () -> (loss, {name: detached tensor to report})
@@ -125,8 +127,10 @@ class Learner:
     from_paper: ClassVar[bool] = True
 
     def __init__(self, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig, seed: int = 0,
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu", termination_fn: TerminationFn | None = None) -> None:
         config.validate()
+        #: the task's known termination, where it has one (``termination: known`` uses it)
+        self.termination_fn = termination_fn
         if config.algo != self.name:
             raise ValueError(f"config is for {config.algo!r} but the learner runs {self.name!r}")
         self.spec, self.config, self.device = spec, config, torch.device(device)

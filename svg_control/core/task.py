@@ -12,6 +12,7 @@ loading any physics.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,11 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def reward_torch(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         """Batched differentiable reward, shape (B,), for (B, obs_dim), (B, act_dim), (B, obs_dim)."""
+
+    def termination_torch(self) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None:
+        """The task's known termination, batched torch (s, a, s') -> (B,) bool, or None when it has none (or never
+        ends an episode). ``sac-svg``'s ``termination: known`` ends its model rollouts with it."""
+        return None
 
     def clip_action(self, action: np.ndarray) -> np.ndarray:
         """Validate and clip an action; raises ValueError on wrong shape or non-finite values."""

@@ -51,7 +51,15 @@ from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .params import Param, ParameterError, agent_config, declare_all, topic_name, torch_device
 from .runtime import run_node
-from .task_io import config_name, load_task_file, reward_fn, robot_description_for, task_spec, valid_task
+from .task_io import (
+    config_name,
+    load_task_file,
+    reward_fn,
+    robot_description_for,
+    task_spec,
+    termination_fn,
+    valid_task,
+)
 
 #: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
 #: slower than the arrivals (several actors on a small machine) never left the loop and made no update.
@@ -112,14 +120,15 @@ class LearnerNode(Node):
             description = robot_description_for(self, self.p["task"], "/robot_description", 10.0)
             if description is not None:  # a task file whose limits are the URDF's (its reward sees SI commands)
                 robot = load_task_file(self.p["task"], description)
-                spec, reward = robot.spec, robot.reward_torch()
+                spec, reward, termination = robot.spec, robot.reward_torch(), robot.terminated_torch()
             else:
                 spec, reward = task_spec(self.p["task"]), reward_fn(self.p["task"])
+                termination = termination_fn(self.p["task"])
         except ValueError as exc:
             raise ParameterError("task", str(exc)) from None
         self.spec = spec
         config = agent_config(self.p["algo"], self.p["agent_overrides"], config_name(self.p["task"]))
-        self.agent = make_learner(self.p["algo"], spec, reward, config, seed=self.p["seed"],
+        self.agent = make_learner(self.p["algo"], spec, reward, config, seed=self.p["seed"], termination_fn=termination,
                                   device=self.p["device"])
         self.checkpoint_dir = Path(self.p["checkpoint_dir"]).expanduser() if self.p["checkpoint_dir"] else None
         self.resumed = False

@@ -52,6 +52,13 @@ def reward_fn(name: str) -> RewardFn | None:
     return reward(name)
 
 
+def termination_fn(name: str) -> Any:
+    """The task's (or task file's) known termination in torch, or None where it has none."""
+    from ..tasks.registry import termination_fn as termination
+
+    return termination(name)
+
+
 def load_task_file(name: str, robot_description: str | None = None) -> TaskFile:
     """The validated task file ``name`` (TaskFileError, a ValueError naming the field, when it is wrong)."""
     from ..tasks.task_file import load_task_file as load

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..core.estimators import RewardFn
+from ..core.learner import TerminationFn
 from ..core.task import StepResult, Task, TaskSpec
 
 PREFIX = "gym:"
@@ -40,36 +41,58 @@ def _half_cheetah(env: Any) -> RewardFn:
     return reward
 
 
-def _hopper(env: Any) -> RewardFn:
+Healthy = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _hopper_healthy(env: Any) -> Healthy:
     u = env.unwrapped
-    fwd, ctrl, dt, alive = u._forward_reward_weight, u._ctrl_cost_weight, u.dt, u._healthy_reward
     (z_low, z_high), (angle_low, angle_high) = u._healthy_z_range, u._healthy_angle_range
     s_low, s_high = u._healthy_state_range
 
-    def reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    def healthy(next_obs: torch.Tensor) -> torch.Tensor:
         # Hopper.is_healthy on s': state_vector()[2:] is obs[2:] here (x kept, velocities clipped at 10 < 100)
         z, angle, rest = next_obs[..., 1], next_obs[..., 2], next_obs[..., 2:]
-        healthy = ((rest > s_low) & (rest < s_high)).all(-1) & (z > z_low) & (z < z_high) \
+        return ((rest > s_low) & (rest < s_high)).all(-1) & (z > z_low) & (z < z_high) \
             & (angle > angle_low) & (angle < angle_high)
-        return fwd * (next_obs[..., 0] - obs[..., 0]) / dt + alive * healthy.to(obs.dtype) \
-            - ctrl * (action**2).sum(-1)
 
-    return reward
+    return healthy
 
 
-def _walker2d(env: Any) -> RewardFn:
+def _walker2d_healthy(env: Any) -> Healthy:
     u = env.unwrapped
-    fwd, ctrl, dt, alive = u._forward_reward_weight, u._ctrl_cost_weight, u.dt, u._healthy_reward
     (z_low, z_high), (angle_low, angle_high) = u._healthy_z_range, u._healthy_angle_range
 
-    def reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    def healthy(next_obs: torch.Tensor) -> torch.Tensor:
         # Walker2d.is_healthy on s': qpos[1:3] (z, angle) is obs[1:3] here (x kept)
         z, angle = next_obs[..., 1], next_obs[..., 2]
-        healthy = (z > z_low) & (z < z_high) & (angle > angle_low) & (angle < angle_high)
-        return fwd * (next_obs[..., 0] - obs[..., 0]) / dt + alive * healthy.to(obs.dtype) \
-            - ctrl * (action**2).sum(-1)
+        return (z > z_low) & (z < z_high) & (angle > angle_low) & (angle < angle_high)
 
-    return reward
+    return healthy
+
+
+def _alive_runner(healthy_of: Callable[[Any], Healthy]) -> Callable[[Any], RewardFn]:
+    """Hopper's and Walker2d's reward: forward progress, an alive bonus while healthy, a control cost."""
+    def make(env: Any) -> RewardFn:
+        u = env.unwrapped
+        fwd, ctrl, dt, alive = u._forward_reward_weight, u._ctrl_cost_weight, u.dt, u._healthy_reward
+        healthy = healthy_of(env)
+
+        def reward(obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+            return fwd * (next_obs[..., 0] - obs[..., 0]) / dt + alive * healthy(next_obs).to(obs.dtype) \
+                - ctrl * (action**2).sum(-1)
+
+        return reward
+
+    return make
+
+
+def _ends_when_unhealthy(healthy_of: Callable[[Any], Healthy]) -> Callable[[Any], TerminationFn]:
+    """The known termination of Hopper and Walker2d (``terminate_when_unhealthy``, their default)."""
+    def make(env: Any) -> TerminationFn:
+        healthy = healthy_of(env)
+        return lambda obs, action, next_obs: ~healthy(next_obs)
+
+    return make
 
 
 def _inverted_pendulum(env: Any) -> RewardFn:
@@ -80,11 +103,14 @@ def _inverted_pendulum(env: Any) -> RewardFn:
     return reward
 
 
-ENVS: dict[str, tuple[dict[str, Any], Callable[[Any], RewardFn]]] = {
-    "HalfCheetah-v5": ({"exclude_current_positions_from_observation": False}, _half_cheetah),
-    "Hopper-v5": ({"exclude_current_positions_from_observation": False}, _hopper),
-    "InvertedPendulum-v5": ({}, _inverted_pendulum),
-    "Walker2d-v5": ({"exclude_current_positions_from_observation": False}, _walker2d),
+#: env id -> (gym.make keyword arguments, its torch reward, its known termination or None)
+ENVS: dict[str, tuple[dict[str, Any], Callable[[Any], RewardFn], Callable[[Any], TerminationFn] | None]] = {
+    "HalfCheetah-v5": ({"exclude_current_positions_from_observation": False}, _half_cheetah, None),
+    "Hopper-v5": ({"exclude_current_positions_from_observation": False}, _alive_runner(_hopper_healthy),
+                  _ends_when_unhealthy(_hopper_healthy)),
+    "InvertedPendulum-v5": ({}, _inverted_pendulum, None),  # ends past 0.2 rad; its reward already says so
+    "Walker2d-v5": ({"exclude_current_positions_from_observation": False}, _alive_runner(_walker2d_healthy),
+                    _ends_when_unhealthy(_walker2d_healthy)),
 }
 
 
@@ -100,7 +126,7 @@ class GymnasiumTask(Task):
 
         if env_id not in ENVS:
             raise ValueError(f"unknown Gymnasium task {env_id!r}; valid: {', '.join(gymnasium_task_names())}")
-        kwargs, make_reward = ENVS[env_id]
+        kwargs, make_reward, make_termination = ENVS[env_id]
         self.env = gym.make(env_id, **kwargs).unwrapped  # our own time limit below; no checker wrappers
         limit = gym.spec(env_id).max_episode_steps
         box = self.env.action_space
@@ -114,6 +140,7 @@ class GymnasiumTask(Task):
             reward_only_dims=(0,) if kwargs.get("exclude_current_positions_from_observation") is False else (),
         )
         self._reward = make_reward(self.env)
+        self._termination = make_termination(self.env) if make_termination is not None else None
         self._seed = seed
         self._obs = np.zeros(n_obs)
         self.t = 0
@@ -144,6 +171,9 @@ class GymnasiumTask(Task):
 
     def reward_torch(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         return self._reward(obs, action, next_obs)
+
+    def termination_torch(self) -> TerminationFn | None:
+        return self._termination
 
     def close(self) -> None:
         self.env.close()

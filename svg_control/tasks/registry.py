@@ -122,6 +122,13 @@ def reward_fn(name: str, **overrides: Any) -> RewardFn | None:
     return _factory(name).describe(**overrides).reward_torch
 
 
+def termination_fn(name: str, **overrides: Any) -> Callable[..., Any] | None:
+    """The task's known termination in torch, (s, a, s') -> (B,) bool, or None where it has none."""
+    if is_task_file(name):
+        return load_task_file(name).terminated_torch()
+    return _factory(name).describe(**overrides).termination_torch()
+
+
 def config_name(name: str) -> str:
     """The name a task's tuned agent settings are filed under: a task file's ``name``, else the task's."""
     return task_file_name(name) if is_task_file(name) else name

@@ -17,10 +17,12 @@ Reset: qpos = rest pose + U(-5e-3, 5e-3), qvel ~ U(-5e-3, 5e-3).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+import torch
 
 from .mujoco_task import MujocoTask, unit_actuators
 
@@ -58,6 +60,10 @@ class Walker(MujocoTask):
 
     def _terminated(self, obs: np.ndarray) -> bool:
         return not (0.8 < obs[0] < 2.0 and obs[1] > COS_MAX_PITCH)
+
+    def termination_torch(self) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+        """``_terminated`` in torch, batched, on s' (for ``termination: known``)."""
+        return lambda obs, act, nxt: ~((nxt[..., 0] > 0.8) & (nxt[..., 0] < 2.0) & (nxt[..., 1] > COS_MAX_PITCH))
 
     @staticmethod
     def _reward(obs: Any, act: Any, nxt: Any, xp: ModuleType) -> Any:

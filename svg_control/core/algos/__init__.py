@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ..learner import Learner, RewardFn
+from ..learner import Learner, RewardFn, TerminationFn
 from ..task import TaskSpec
 from .ac import ActorCritic
 from .dpg import DPG
@@ -53,7 +53,8 @@ def learner_class(algo: str) -> type[Learner]:
 
 
 def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig,
-                 seed: int = 0, device: str | torch.device = "cpu") -> Learner:
+                 seed: int = 0, device: str | torch.device = "cpu", termination_fn: TerminationFn | None = None
+                 ) -> Learner:
     """Build the learner registered as ``algo`` with ``config`` (``config.build_config``), compiled if it asks.
 
     ``compile_update: true`` wraps the learner's own update body in ``torch.compile``
@@ -62,7 +63,7 @@ def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: 
     cls = learner_class(algo)
     if config.algo != algo:
         raise ValueError(f"config is for {config.algo!r} but algorithm {algo!r} was requested")
-    learner = cls(spec, reward_fn, config, seed, device)
+    learner = cls(spec, reward_fn, config, seed, device, termination_fn=termination_fn)
     if config.compile_update:
         from ..compiled_update import CompiledUpdate
 

@@ -23,6 +23,8 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
   ``model_horizon: 0`` is plain SAC with our networks.
 * **Termination in the value.** S_h is the product of a learned termination model's survival
   probabilities along the rollout (``core/termination_model.py``): a predicted fall ends the estimate.
+  ``termination: known`` uses the task's own termination function instead (S_h drops to 0 at the first
+  model state it calls terminal; no gradient through the indicator, the rewards before it keep theirs).
 
 ``squash_samples`` makes the policy SAC's tanh-squashed Gaussian (``core/policy.py``), as SAC-SVG(H) and SAC
 use it, instead of the paper's squashed mean with clipped noise.
@@ -67,6 +69,9 @@ class SACSVG(Learner):
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
+        if c.termination == "known" and self.termination_fn is None:
+            raise ValueError("termination 'known' needs the task's termination function, and this task has none "
+                             "(use 'learned')")
         self.temperature = Temperature(c.alpha_init)
         self.termination_model: TerminationModel | None = None
         if c.termination == "learned":
@@ -171,6 +176,9 @@ class SACSVG(Learner):
             total = total + weight * (self.reward_fn(s, a, s_next) - alpha * log_prob)
             if self.termination_model is not None:
                 weight = weight * self.termination_model.survival(s, a, s_next)
+            elif c.termination == "known":
+                assert self.termination_fn is not None
+                weight = weight * (1.0 - self.termination_fn(s, a, s_next).to(weight.dtype))
             weight = weight * c.gamma
             s = s_next
         a, log_prob = self.sample_with_log_prob(s, eta[c.model_horizon])
