@@ -256,7 +256,8 @@ def test_a_known_termination_ends_the_rollout_where_the_task_says():
         tail = agent.config.gamma * (c - agent.temperature.alpha * log_prob1).mean()
     assert values[False] - values[True] == pytest.approx(float(tail), rel=1e-4)
     with pytest.raises(ValueError, match="termination 'known' needs the task's termination"):
-        make_learner("sac-svg", task.spec, task.reward_torch, build_config("sac-svg", {**SMALL, "termination": "known"}))
+        make_learner("sac-svg", task.spec, task.reward_torch,
+                     build_config("sac-svg", {**SMALL, "termination": "known"}))
 
 
 def test_known_terminations_agree_with_the_environments():
