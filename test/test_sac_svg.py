@@ -76,18 +76,33 @@ def test_the_entropy_gradient_in_sigma_is_the_closed_form():
     torch.testing.assert_close(grad, expected, rtol=1e-5, atol=1e-7)
 
 
-def test_a_certain_fall_removes_everything_after_the_model_step():
-    """Q = c everywhere; a termination model sure of a fall (p = 1) leaves r - alpha log pi of the first step;
-    one sure of survival (p = 0) adds gamma * (c - alpha log pi(a_1|s_1))."""
-    agent, task = learner(model_horizon=1)
+def constant_critic_rollout(agent, task, c: float = 7.0):
+    """Q = c for both heads after a short run; (batch, noise, c) for a one-model-step objective."""
     run(agent, task, 40)  # fills the normalisers and a few transitions
     zero_critic(agent)
-    c = 7.0
     for head in (agent.critic.q1, agent.critic.q2):
         with torch.no_grad():
             head.net[-1].bias.fill_(c)
     batch = agent.prepare_batch(agent.replay.sample(16, np.random.default_rng(0)))
     noise = {"eta_policy": torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(3))}
+    return batch, noise, c
+
+
+def rollout_tail(agent, batch, noise, c: float) -> float:
+    """gamma (c - alpha log pi(a_1|s_1)) at the model's first state, rebuilt by hand."""
+    with torch.no_grad():
+        a0, _ = agent.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])
+        mean, std = agent.model.mean_and_std(batch["obs"], a0)
+        s1 = batch["obs"] + mean + std * batch["xi"]
+        _, log_prob1 = agent.sample_with_log_prob(s1, noise["eta_policy"][1])
+        return float(agent.config.gamma * (c - agent.temperature.alpha * log_prob1).mean())
+
+
+def test_a_certain_fall_removes_everything_after_the_model_step():
+    """Q = c everywhere; a termination model sure of a fall (p = 1) leaves r - alpha log pi of the first step;
+    one sure of survival (p = 0) adds gamma * (c - alpha log pi(a_1|s_1))."""
+    agent, task = learner(model_horizon=1)
+    batch, noise, c = constant_critic_rollout(agent, task)
     last = agent.termination_model.net[-1]
     values = {}
     for name, bias in (("falls", 50.0), ("survives", -50.0)):
@@ -95,13 +110,7 @@ def test_a_certain_fall_removes_everything_after_the_model_step():
             last.weight.zero_()
             last.bias.fill_(bias)
             values[name] = float(agent.policy_objective((batch, None), noise))
-    with torch.no_grad():  # the end of the rollout, rebuilt by hand
-        a0, _ = agent.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])
-        mean, std = agent.model.mean_and_std(batch["obs"], a0)
-        s1 = batch["obs"] + mean + std * batch["xi"]
-        _, log_prob1 = agent.sample_with_log_prob(s1, noise["eta_policy"][1])
-        tail = agent.config.gamma * (c - agent.temperature.alpha * log_prob1).mean()
-    assert values["survives"] - values["falls"] == pytest.approx(float(tail), rel=1e-4)
+    assert values["survives"] - values["falls"] == pytest.approx(rollout_tail(agent, batch, noise, c), rel=1e-4)
 
 
 def test_the_termination_model_learns_which_transitions_end():
@@ -236,25 +245,12 @@ def test_a_known_termination_ends_the_rollout_where_the_task_says():
                          build_config("sac-svg", {**SMALL, "model_horizon": 1, "termination": "known"}),
                          termination_fn=termination)
     assert agent.termination_model is None
-    run(agent, task, 40)
-    zero_critic(agent)
-    c = 7.0
-    for head in (agent.critic.q1, agent.critic.q2):
-        with torch.no_grad():
-            head.net[-1].bias.fill_(c)
-    batch = agent.prepare_batch(agent.replay.sample(16, np.random.default_rng(0)))
-    noise = {"eta_policy": torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(3))}
+    batch, noise, c = constant_critic_rollout(agent, task)
     values = {}
     for ends in (True, False):
         verdict["ends"] = ends
         values[ends] = float(agent.policy_objective((batch, None), noise))
-    with torch.no_grad():
-        a0, _ = agent.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])
-        mean, std = agent.model.mean_and_std(batch["obs"], a0)
-        s1 = batch["obs"] + mean + std * batch["xi"]
-        _, log_prob1 = agent.sample_with_log_prob(s1, noise["eta_policy"][1])
-        tail = agent.config.gamma * (c - agent.temperature.alpha * log_prob1).mean()
-    assert values[False] - values[True] == pytest.approx(float(tail), rel=1e-4)
+    assert values[False] - values[True] == pytest.approx(rollout_tail(agent, batch, noise, c), rel=1e-4)
     with pytest.raises(ValueError, match="termination 'known' needs the task's termination"):
         make_learner("sac-svg", task.spec, task.reward_torch,
                      build_config("sac-svg", {**SMALL, "termination": "known"}))

@@ -22,6 +22,8 @@ import numpy as np
 
 from ..tasks.task_file import TaskFile
 
+_ROW = {"position": 0, "velocity": 1, "effort": 2}
+
 
 class Refused(ValueError):
     """A sensor message that cannot be used; the text says why."""
@@ -51,6 +53,10 @@ class ObservationBuilder:
         self.commanded = tuple(j.name for j in task.joints)
         self.imu_fields = [e.name for e in self.entries if e.source == "imu"]
         self.odometry_fields = [e.name for e in self.entries if e.source == "odometry"]
+        # column of each joint entry in the joint sample (-1 for IMU/odometry): computed once, not per step
+        self.columns = [(_ROW[e.field], self.joint_names.index(e.name)) if e.source == "joint" else None
+                        for e in self.entries]
+        self.commanded_columns = [self.joint_names.index(n) for n in self.commanded]
         self.offset = np.array([e.offset for e in self.entries])
         self.scale = np.array([e.scale for e in self.entries])
         self._order: tuple[tuple[str, ...], list[int]] | None = None  # cached name -> index map of a message
@@ -76,8 +82,8 @@ class ObservationBuilder:
                 rows[r] = np.asarray(values, dtype=np.float64)[idx]
             elif len(values):
                 raise Refused(f"joint_states has {len(values)} values in a field for {len(names)} names")
-        for e in self.entries:
-            if e.source == "joint" and not math.isfinite(rows[_ROW[e.field], self.joint_names.index(e.name)]):
+        for e, column in zip(self.entries, self.columns):
+            if column is not None and not math.isfinite(rows[column]):
                 raise Refused(f"joint_states {e.field} of {e.name} is missing or not finite")
         self.joint_seq += 1
         self.joints = _Sample(rows, now, self.joint_seq)
@@ -116,9 +122,9 @@ class ObservationBuilder:
         imu = iter(self.imu.values if self.imu is not None else ())
         odometry = iter(self.odometry.values if self.odometry is not None else ())
         raw = np.empty(len(self.entries))
-        for i, e in enumerate(self.entries):
-            if e.source == "joint":
-                x = rows[_ROW[e.field], self.joint_names.index(e.name)]
+        for i, (e, column) in enumerate(zip(self.entries, self.columns)):
+            if column is not None:
+                x = rows[column]
             else:
                 x = next(imu) if e.source == "imu" else next(odometry)
             raw[i] = math.cos(x) if e.transform == "cos" else math.sin(x) if e.transform == "sin" else x
@@ -128,11 +134,8 @@ class ObservationBuilder:
         """The newest positions of the commanded joints (for holding them), or None when not all are known."""
         if self.joints is None:
             return None
-        pos = np.array([self.joints.values[0, self.joint_names.index(n)] for n in self.commanded])
+        pos = self.joints.values[0, self.commanded_columns]
         return pos if np.all(np.isfinite(pos)) else None
-
-
-_ROW = {"position": 0, "velocity": 1, "effort": 2}
 
 
 class CommandShaper:
