@@ -165,15 +165,18 @@ def test_a_non_finite_entropy_never_reaches_the_temperature(monkeypatch, squash_
     ({"alpha_init": 0.0}, "alpha_init"),
     ({"termination": "oracle"}, "termination"),
     ({"model_horizon": -1}, "model_horizon"),
+    ({"model_warmup": -5}, "model_warmup"),
 ])
 def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
     with pytest.raises(ValueError, match=field):
         build_config("sac-svg", overrides)
 
 
-@pytest.mark.parametrize("option", ["model_horizon", "target_entropy", "alpha_lr", "termination"])
+@pytest.mark.parametrize("option", ["model_horizon", "target_entropy", "alpha_lr", "termination", "critic_layer_norm",
+                                    "model_warmup"])
 def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
-    value = {"model_horizon": 2, "target_entropy": -2.0, "alpha_lr": 1e-3, "termination": "none"}[option]
+    value = {"model_horizon": 2, "target_entropy": -2.0, "alpha_lr": 1e-3, "termination": "none",
+             "critic_layer_norm": True, "model_warmup": 100}[option]
     with pytest.raises(ValueError, match=f"{option} applies to sac-svg only"):
         build_config("svg1-er", {option: value})
 
@@ -277,3 +280,42 @@ def test_known_terminations_agree_with_the_environments():
         assert seen[True] > 0 and seen[False] > 0, (name, seen)
         task.close()
     assert make_task("monoped").termination_torch() is None  # no termination: none is claimed
+
+
+def test_model_warmup_is_plain_sac_until_it_ends():
+    """During the warm-up the policy's estimate is SAC's min Q(s, a) - alpha log pi(a|s) at the replayed state,
+    whatever the model says; after it, the rollout takes model_horizon model steps."""
+    agent, task = learner(model_horizon=2, model_warmup=30)
+    run(agent, task, 40)
+    batch = agent.prepare_batch(agent.replay.sample(16, np.random.default_rng(0)))
+    assert agent.updates < 30
+    noise = agent.draw_noise(batch, policy_steps=True)
+    assert noise["eta_policy"].shape[0] == 1
+    objective = float(agent.policy_objective((batch, None), noise))
+    with torch.no_grad():
+        a, log_prob = agent.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])
+        sac = float((agent.critic.pessimistic(batch["obs"], a) - agent.temperature.alpha * log_prob).mean())
+        for p in agent.model.parameters():
+            p.add_(1.0)  # the model moves; the warm-up's objective must not
+    assert objective == pytest.approx(sac, rel=1e-5)
+    assert float(agent.policy_objective((batch, None), noise)) == pytest.approx(objective, rel=1e-5)
+    run(agent, task, 40)
+    assert agent.updates >= 30
+    assert agent.draw_noise(batch, policy_steps=True)["eta_policy"].shape[0] == 3
+
+
+def test_critic_layer_norm_normalises_every_hidden_layer_of_both_critics_and_round_trips(tmp_path):
+    agent, task = learner(seed=1, critic_layer_norm=True)
+    for head in (agent.critic.q1, agent.critic.q2, agent.critic_target.q1):
+        norms = [m for m in head.net if isinstance(m, torch.nn.LayerNorm)]
+        assert [n.normalized_shape[0] for n in norms] == SMALL["critic_hidden"]
+    run(agent, task, 60)
+    assert agent.nonfinite_skips == 0
+    save_checkpoint(agent, tmp_path)
+    other, _ = learner(seed=4, critic_layer_norm=True)
+    assert load_checkpoint(other, tmp_path)
+    obs, act = torch.randn(8, 2), torch.rand(8, 1)
+    torch.testing.assert_close(other.critic(obs, act), agent.critic(obs, act))
+    plain, _ = learner(seed=4)
+    with pytest.raises(Exception):  # noqa: B017,PT011 - a checkpoint with other shapes is refused
+        assert load_checkpoint(plain, tmp_path)

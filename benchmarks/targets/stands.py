@@ -23,6 +23,11 @@ TARGETS = {"monoped": 150.0, "gym:Hopper-v5": 1000.0, "gym:HalfCheetah-v5": 3000
 def cells(task: str) -> list[Cell]:
     return [
         Cell("sac-svg", task, "sac-svg"),  # model_horizon 3, squashed samples
+        # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
+        # 30000 steps in every run that fell after standing
+        Cell("sac-svg-ln", task, "sac-svg", {"critic_layer_norm": True}),
+        # and SAC-SVG(H)'s 10k updates of plain SAC before the model enters the policy's estimate
+        Cell("sac-svg-ln-wu", task, "sac-svg", {"critic_layer_norm": True, "model_warmup": 10000}),
         # half the entropy pressure: alpha rose to 0.35-0.48 in the runs that collapsed after standing, its
         # -alpha log pi then outweighing the reward (about +1 per step standing)
         Cell("sac-svg-te2", task, "sac-svg", {"target_entropy": -2.0}),

@@ -82,6 +82,11 @@ class AgentConfig:
     #: of variables) instead of the paper's squashed mean with clipped noise (core/policy.py); sac-svg.yaml
     #: turns it on (measured on the monoped, docs/RESULTS.md); the paper's algorithms keep the clipped one
     squash_samples: bool = False
+    #: sac-svg: a LayerNorm before each hidden activation of the twin Q critics (core/networks.py)
+    critic_layer_norm: bool = False
+    #: sac-svg: updates of plain SAC (H = 0) before the model enters the policy's estimate; SAC-SVG(H) runs
+    #: 10k steps of SAC first
+    model_warmup: int = 0
     #: run each update as one torch.compile'd function (core/compiled_update.py, svg1-er): the same
     #: steps, fewer and fused kernels; equal to the eager update up to float rounding, not bit for bit
     compile_update: bool = False
@@ -125,6 +130,8 @@ class AgentConfig:
         for name in ("target_entropy", "alpha_init", "alpha_lr"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
+        if self.model_warmup < 0:
+            raise ValueError(f"model_warmup must be >= 0, got {self.model_warmup}")
         if self.model_horizon < 0:
             raise ValueError(f"model_horizon must be >= 0, got {self.model_horizon}")
         if self.termination not in ("learned", "known", "none"):

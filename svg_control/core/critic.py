@@ -29,12 +29,12 @@ class ValueCritic(nn.Module):
 class QCritic(nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (128, 128), activation: str = "tanh",
                  obs_norm: RunningNorm | None = None, action_center: torch.Tensor | None = None,
-                 action_scale: torch.Tensor | None = None) -> None:
+                 action_scale: torch.Tensor | None = None, layer_norm: bool = False) -> None:
         super().__init__()
         self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
         self.register_buffer("action_center", torch.zeros(act_dim) if action_center is None else action_center.clone())
         self.register_buffer("action_scale", torch.ones(act_dim) if action_scale is None else action_scale.clone())
-        self.net = mlp(obs_dim + act_dim, hidden, 1, activation)
+        self.net = mlp(obs_dim + act_dim, hidden, 1, activation, layer_norm)
 
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
@@ -67,11 +67,11 @@ class TwinQCritic(nn.Module):
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu",
                  obs_norm: RunningNorm | None = None, action_center: torch.Tensor | None = None,
-                 action_scale: torch.Tensor | None = None) -> None:
+                 action_scale: torch.Tensor | None = None, layer_norm: bool = False) -> None:
         super().__init__()
         self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
-        self.q1, self.q2 = (QCritic(obs_dim, act_dim, hidden, activation, self.obs_norm, action_center, action_scale)
-                            for _ in range(2))
+        self.q1, self.q2 = (QCritic(obs_dim, act_dim, hidden, activation, self.obs_norm, action_center, action_scale,
+                                    layer_norm) for _ in range(2))
 
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         return torch.stack([self.q1(obs, action), self.q2(obs, action)])

@@ -15,14 +15,22 @@ from torch import nn
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "silu": nn.SiLU}
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "tanh") -> nn.Sequential:
-    """in -> hidden... -> out with ``activation`` between layers and a linear output."""
+def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "tanh",
+        layer_norm: bool = False) -> nn.Sequential:
+    """in -> hidden... -> out with ``activation`` between layers and a linear output.
+
+    ``layer_norm`` puts a LayerNorm before each hidden activation (Ba et al. 2016), as RLPD (Ball et al.
+    2023) and DHMBPO (Kubo et al. 2025) do in their critics: it bounds the features a TD target can push
+    up, which keeps Q from drifting where the data is thin."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; valid: {sorted(ACTIVATIONS)}")
     layers: list[nn.Module] = []
     last = in_dim
     for width in hidden:
-        layers += [nn.Linear(last, width), ACTIVATIONS[activation]()]
+        layers.append(nn.Linear(last, width))
+        if layer_norm:
+            layers.append(nn.LayerNorm(width))
+        layers.append(ACTIVATIONS[activation]())
         last = width
     layers.append(nn.Linear(last, out_dim))
     return nn.Sequential(*layers)

@@ -65,7 +65,7 @@ class SACSVG(Learner):
     critic_kind = "action_value"
     compilable = True
     options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden",
-               "squash_samples")
+               "squash_samples", "critic_layer_norm", "model_warmup")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
@@ -84,7 +84,7 @@ class SACSVG(Learner):
     def build_critic(self) -> nn.Module:
         c, spec = self.config, self.spec
         return TwinQCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
-                           self.policy.action_center, self.policy.action_scale)
+                           self.policy.action_center, self.policy.action_scale, c.critic_layer_norm)
 
     def modules(self) -> dict[str, nn.Module]:
         out = super().modules()
@@ -106,8 +106,13 @@ class SACSVG(Learner):
         n = batch["obs"].shape[0]
         noise = {"eta_target": self.fresh_eta(n)}
         if policy_steps:
-            noise["eta_policy"] = torch.stack([self.fresh_eta(n) for _ in range(self.config.model_horizon + 1)])
+            noise["eta_policy"] = torch.stack([self.fresh_eta(n) for _ in range(self.rollout_horizon() + 1)])
         return noise
+
+    def rollout_horizon(self) -> int:
+        """H for this update: 0 (plain SAC) for the first ``model_warmup`` updates, as SAC-SVG(H) runs 10k steps
+        of SAC before its model-based actor, so the policy follows the model only once the model has data."""
+        return 0 if self.updates < self.config.model_warmup else self.config.model_horizon
 
     def update_body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool, step: Step) -> Report:
         """Model (and termination model), twin critics on real soft TD targets, then policy and temperature."""
@@ -165,11 +170,12 @@ class SACSVG(Learner):
     def policy_objective(self, inputs: Any, noise: dict[str, torch.Tensor]) -> torch.Tensor:
         batch, _ = inputs
         c, eta = self.config, noise["eta_policy"]
+        horizon = eta.shape[0] - 1  # draw_noise's rollout_horizon(): a shape, so a compiled update re-traces once
         alpha = self.temperature.alpha.detach()
         s = batch["obs"]
         total = torch.zeros(s.shape[0], dtype=s.dtype, device=s.device)
         weight = torch.ones_like(total)  # gamma^h times the survival probability so far
-        for h in range(c.model_horizon):
+        for h in range(horizon):
             a, log_prob = self.sample_with_log_prob(s, eta[h])
             mean, std = self.model.mean_and_std(s, a)
             s_next = (s + mean + std * batch["xi"]) if h == 0 else (s + mean)
@@ -181,7 +187,7 @@ class SACSVG(Learner):
                 weight = weight * (1.0 - self.termination_fn(s, a, s_next).to(weight.dtype))
             weight = weight * c.gamma
             s = s_next
-        a, log_prob = self.sample_with_log_prob(s, eta[c.model_horizon])
+        a, log_prob = self.sample_with_log_prob(s, eta[horizon])
         assert self.critic is not None
         return (total + weight * (self.critic.pessimistic(s, a) - alpha * log_prob)).mean()
 
