@@ -119,7 +119,8 @@ class SACSVG(Learner):
         report = self._update_model(batch, step)
         if self.termination_model is not None:
             report.update(self._update_termination(batch, step))
-        batch = self.prepare_batch(batch)
+        if policy_steps and noise["eta_policy"].shape[0] > 1:  # xi only feeds a rollout with a model step
+            batch = self.prepare_batch(batch)
         report.update(self._update_critic(batch, None, noise, step))
         if policy_steps:
             report.update(self._update_policy(batch, None, noise, step))
