@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="headless training of one algorithm on one task")
     t.add_argument("--task")
     t.add_argument("--algo", choices=ALGORITHMS, default="sac-svg",
-                   help="default sac-svg: maximum-entropy SVG(H) with twin Q critics on real TD targets (SAC-SVG(H), "
+                   help="default sac-svg: maximum-entropy SVG(H) with twin LayerNorm Q critics on real TD targets "
+                        "and 10000 updates of plain SAC before the model enters the policy's estimate (SAC-SVG(H), "
                         "Amos et al. 2021), the default of every task and of the nodes; svg1-er is the paper's "
                         "SVG(1)-ER exactly as published; the others are the paper's SVG(inf), SVG(1), SVG(k), SVG(0) "
                         "and its DPG, actor-critic and planner baselines")

@@ -324,6 +324,13 @@ def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
     assert load_policy_bytes(policy, bytes(weights[-1].data)) == final_version
     ros.remove(resumed)
 
+    # networks of another layout (a default that changed since): refused by name, the run's record untouched
+    recorded = (tmp_path / "config.yaml").read_text()
+    other_layout = {**params, "agent_overrides": "{min_replay: 16, batch_size: 16, critic_layer_norm: false}"}
+    with pytest.raises(ValueError, match="checkpoint_dir.*critic.*resume false"):
+        ros.make(LearnerNode, other_layout)
+    assert (tmp_path / "config.yaml").read_text() == recorded
+
 
 def test_learner_run_dir_logs_the_online_curve_and_refuses_another_run(ros, probe, tmp_path):
     """Episode returns from the transitions go to metrics.jsonl (plottable); another task's learner is refused

@@ -9,7 +9,7 @@ and the number of episodes and environment steps, and writes the curve to ``<out
 (one line per episode: wall seconds, episode, return, mean of the last ten).
 
     python -m benchmarks.targets.online_stands [--duration 900] [--algos sac-svg,svg1-er] [--out DIR]
-        [--interfaces ros2_control,step]
+        [--interfaces ros2_control,step] [--param learner.agent_overrides='{compile_update: true}' --label compiled]
 
 Each algorithm (and interface) is a separate launch, one after the other, so a baseline (``--algos
 sac-svg,svg1-er``) is measured on the same machine in the same run. ``--interfaces ros2_control,step``
@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 EPISODE_LINE = re.compile(r"episode (\d+): return (-?[\d.]+) \(mean of last (\d+): (-?[\d.]+)\)")
 
 
-def run_online(task: str, algo: str | None, duration: float, out: Path, interface: str = "") -> list[dict]:
+def run_online(task: str, algo: str | None, duration: float, out: Path, interface: str = "",
+               params: list[str] | None = None) -> list[dict]:
     """One launch of the node set for ``duration`` seconds; the per-episode curve it logged."""
     run_dir = out.with_suffix(".run")  # a fresh run each time: the main job would resume runs/<task>
     if run_dir.exists():
@@ -41,6 +42,8 @@ def run_online(task: str, algo: str | None, duration: float, out: Path, interfac
         cmd += ["--algo", algo]
     if interface:
         cmd += ["--interface", interface]
+    for param in params or []:
+        cmd += ["--param", param]
     curve: list[dict] = []
     start = time.monotonic()
     with out.open("w") as sink, subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -80,6 +83,10 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=150.0)
     parser.add_argument("--interfaces", default="", help="comma-separated (ros2_control, step); empty: the default")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "online_stands")
+    parser.add_argument("--param", action="append", default=[], metavar="NODE.NAME=VALUE",
+                        help="a node parameter for every launch, as `svg-control launch --param` takes it "
+                             "(e.g. learner.agent_overrides='{compile_update: true}')")
+    parser.add_argument("--label", default="", help="suffix of the run's label and curve file")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     algos = [a for a in args.algos.split(",") if a] or [None]
@@ -87,8 +94,10 @@ def main() -> None:
     lines, curves = [], {}
     for algo in algos:
         for interface in interfaces:
-            label = f"{args.task}-{algo or 'default'}" + (f"-{interface}" if interface else "")
-            curves[label] = run_online(args.task, algo, args.duration, args.out / f"{label}.jsonl", interface)
+            label = f"{args.task}-{algo or 'default'}" + (f"-{interface}" if interface else "") \
+                + (f"-{args.label}" if args.label else "")
+            curves[label] = run_online(args.task, algo, args.duration, args.out / f"{label}.jsonl", interface,
+                                       args.param)
             lines.append(report(label, curves[label], args.target))
             print(lines[-1], flush=True)
     if len(interfaces) > 1:

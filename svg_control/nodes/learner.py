@@ -174,11 +174,17 @@ class LearnerNode(Node):
 
         assert self.checkpoint_dir is not None
         try:
-            moved = run_dir.prepare(self.checkpoint_dir, config_name(self.p["task"]), self.p["algo"], config,
-                                    self.p["resume"])
+            task, algo = config_name(self.p["task"]), self.p["algo"]
+            moved = run_dir.prepare(self.checkpoint_dir, task, algo, self.p["resume"])
             if self.p["resume"]:
                 self.resumed = load_checkpoint(self.agent, self.checkpoint_dir)
-        except (run_dir.RunDirError, CheckpointError, OSError) as exc:
+            run_dir.record_config(self.checkpoint_dir, task, algo, config)
+        except CheckpointError as exc:
+            raise ParameterError("checkpoint_dir", f"cannot resume {self.checkpoint_dir}: {exc}; its networks were "
+                                 "made with other settings (an algorithm's defaults may have changed since): "
+                                 "set the run's settings in agent_overrides, or resume false to move the run "
+                                 "aside and start over") from None
+        except (run_dir.RunDirError, OSError) as exc:
             raise ParameterError("checkpoint_dir", f"cannot use {self.checkpoint_dir}: {exc}") from None
         if moved is not None:
             self.get_logger().warning(f"resume is false: the run that was in {self.checkpoint_dir} is now {moved}")

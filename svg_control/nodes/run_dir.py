@@ -32,12 +32,13 @@ class RunDirError(ValueError):
     """The run directory cannot be used for this run; the message says why and what to do."""
 
 
-def prepare(path: Path, task: str, algo: str, config: dict[str, Any], resume: bool) -> Path | None:
+def prepare(path: Path, task: str, algo: str, resume: bool) -> Path | None:
     """Make ``path`` ready for a run of ``task`` with ``algo``; return where an older run was moved, if any.
 
     ``resume``: an existing run of the same task and algorithm continues; one of another task or
     algorithm is refused (RunDirError). Not ``resume``: an existing run is moved aside, then the
-    directory starts empty.
+    directory starts empty. The run's ``config.yaml`` is written by :func:`record_config` once its
+    checkpoint has loaded, so a refused checkpoint leaves the old run's record as it was.
     """
     moved = None
     if path.exists() and any(path.iterdir()):
@@ -54,9 +55,13 @@ def prepare(path: Path, task: str, algo: str, config: dict[str, Any], resume: bo
             moved = path.with_name(f"{path.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
             path.rename(moved)
     path.mkdir(parents=True, exist_ok=True)
+    return moved
+
+
+def record_config(path: Path, task: str, algo: str, config: dict[str, Any]) -> None:
+    """The settings this learner runs with, as ``config.yaml`` (``svg-control train``'s layout)."""
     (path / CONFIG).write_text(yaml.safe_dump({"task": task, "algo": algo, "source": "online", "agent": config},
                                               sort_keys=False))
-    return moved
 
 
 def read_config(path: Path) -> dict[str, Any] | None:

@@ -26,6 +26,13 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
   ``termination: known`` uses the task's own termination function instead (S_h drops to 0 at the first
   model state it calls terminal; no gradient through the indicator, the rewards before it keep theirs).
 
+* **Stable critics, and a model that waits for data** (both on by default, ``svg_control/algo_configs/
+  sac-svg.yaml``). ``critic_layer_norm`` puts a LayerNorm before each hidden activation of both Q critics
+  (RLPD, Ball et al. 2023; DHMBPO): without it the critic loss grew from about 1 to 30-100 over a monoped
+  run and most seeds fell after standing. ``model_warmup`` updates of plain SAC (H = 0) come before the
+  model enters the policy's estimate, as SAC-SVG(H) runs 10k steps of SAC first: an early model leads the
+  policy where the data does not yet go.
+
 ``squash_samples`` makes the policy SAC's tanh-squashed Gaussian (``core/policy.py``), as SAC-SVG(H) and SAC
 use it, instead of the paper's squashed mean with clipped noise.
 
