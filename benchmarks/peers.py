@@ -63,7 +63,10 @@ def peer_env(task: str, **overrides: Any) -> Any:
 
 def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_every: int = 1000,
              eval_episodes: int = 5, task_overrides: dict | None = None, threads: int = 1) -> list[dict]:
-    from stable_baselines3 import SAC, TD3
+    try:
+        from stable_baselines3 import SAC, TD3
+    except ModuleNotFoundError as err:  # a benchmark-only dependency: say how to get it
+        raise SystemExit("the SB3 peers need stable-baselines3: pip install -e '.[bench]'") from err
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.noise import NormalActionNoise
 

@@ -3,7 +3,9 @@
 For each run it prints the first evaluation step at or above the task's target (the monoped stands at
 150; a standing robot earns about +186), the wall seconds to get there, the final return, and the worst
 evaluation after the target was first reached (a collapse is one below half the target). Evaluation is
-the trainer's: the policy's mean action, 5 episodes.
+the trainer's: the policy's mean action, 5 episodes. Per label it then prints the median wall time to the
+target and SAC's median over it: the issue's "at least 3x faster than SAC", valid only for labels that ran
+side by side on the machine.
 
     python -m benchmarks.targets.stands [--task monoped] [--budget 30000] [--seeds 5 --first-seed 3]
         [--only sac-svg,sac]
@@ -11,6 +13,8 @@ the trainer's: the policy's mean action, 5 episodes.
 Tune on seeds 0-2; report on fresh seeds (--first-seed 3).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -56,12 +60,14 @@ def target_report(name: str, grid: list[Cell], seeds: list[int], target: float) 
              "| label | seed | first step >= target | wall s to it | final | worst after it | collapsed |",
              "|---|---|---|---|---|---|---|"]
     dirs = run_dirs(name, grid, seeds)
+    times: dict[str, list[float]] = {}
     for cell in grid:
         for seed, run_dir in zip(seeds, dirs[cell.label]):
             records = [r for r in load(run_dir) if "eval_return_mean" in r]
             if not records:
                 continue
             hit = next((i for i, r in enumerate(records) if r["eval_return_mean"] >= target), None)
+            times.setdefault(cell.label, []).append(math.inf if hit is None else records[hit]["wall_s"])
             final = records[-1]["eval_return_mean"]
             if hit is None:
                 best = max(r["eval_return_mean"] for r in records)
@@ -76,9 +82,31 @@ def target_report(name: str, grid: list[Cell], seeds: list[int], target: float) 
             stood = sum(f >= target for f in finals)
             lines.append(f"\n{cell.label}: final {np.mean(finals):.0f} ± {np.std(finals):.0f}, "
                          f"{stood}/{len(finals)} at or above the target at the end")
+    lines += ["", *speedup_lines(times)]
     text = "\n".join(lines) + "\n"
     (RUNS / name / "targets.md").write_text(text)
     return text
+
+
+def speedup_lines(times: dict[str, list[float]], baseline: str = "sac") -> list[str]:
+    """Median wall seconds to the target per label, and the baseline's median over it.
+
+    A seed that never reached the target counts as infinitely slow, so a median is finite only when more than
+    half the seeds got there. Wall seconds compare only between runs that shared the machine at the same
+    time (the machine's speed moves 2x between runs), so run the labels compared here side by side.
+    """
+    medians = {label: float(np.median(t)) for label, t in times.items()}
+    lines = []
+    for label, median in medians.items():
+        reached = sum(math.isfinite(t) for t in times[label])
+        text = f"{median:.0f} s" if math.isfinite(median) else "never (fewer than half the seeds reached it)"
+        line = f"{label}: median wall time to the target {text}, {reached}/{len(times[label])} seeds reached it"
+        base = medians.get(baseline)
+        if label != baseline and base is not None and math.isfinite(median):
+            line += (f"; {baseline} / {label} = {base / median:.1f}x" if math.isfinite(base)
+                     else f"; {baseline} did not reach it in most seeds")
+        lines.append(line)
+    return lines
 
 
 def main() -> None:
