@@ -78,3 +78,16 @@ def test_a_multi_task_figure_names_even_a_one_task_plot_after_its_task(tmp_path,
     outs = common.plot_figure("fig", cells, {"a": [run]}, per_task_plots=per_task_plots)
     assert [p.name for p in outs] == [png]
     assert outs[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_time_to_target_counts_a_seed_that_never_got_there_as_infinitely_slow():
+    import math
+
+    from benchmarks.targets.stands import speedup_lines
+
+    lines = speedup_lines({"sac-svg": [100.0, 200.0, math.inf], "sac": [600.0, math.inf, 900.0],
+                           "slow": [math.inf, math.inf, 50.0]})
+    assert lines[0].startswith("sac-svg: median wall time to the target 200 s, 2/3")
+    assert lines[0].endswith("sac / sac-svg = 4.5x")
+    assert "never" in lines[2] and "sac /" not in lines[2]
+    assert "did not reach it" in speedup_lines({"a": [10.0], "sac": [math.inf]})[0]
