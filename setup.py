@@ -52,7 +52,8 @@ setup(
         "ros": ROS_WHEELS,
         "dev": ["pytest>=7", "pytest-timeout>=2.1", "ruff>=0.5", "mcap>=1.1", "playwright>=1.40"],
         "render": ["imageio>=2.30", "imageio-ffmpeg>=0.4"],
-        "bench": ["stable-baselines3>=2.3"],
+        # pinned: the peers' numbers in docs/RESULTS.md are only comparable under one SB3 (benchmarks/peers.py)
+        "bench": ["stable-baselines3==2.9.2"],
         # the live view (nodes/viewer.py): Rerun's wheel carries its web viewer (~170 MB), so it is optional
         "view": ["rerun-sdk>=0.20"],
     },

@@ -61,6 +61,22 @@ def peer_env(task: str, **overrides: Any) -> Any:
     return gymnasium.wrappers.TransformObservation(env, lambda obs: obs[keep], space)
 
 
+def peer_versions() -> dict[str, str]:
+    """The libraries a peer's numbers depend on. A seeded SB3 run repeats bit for bit on one install, and our
+    environment and evaluation gave identical SAC runs at the earlier grid's commit and at a later one; yet
+    seed 0 of SAC on Hopper-v5 ended at 1770 on an earlier install and 316 on a later one (docs/RESULTS.md).
+    A peer number is only comparable with the versions it ran under."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    out = {}
+    for name in ("stable-baselines3", "torch", "gymnasium", "mujoco", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
 def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_every: int = 1000,
              eval_episodes: int = 5, task_overrides: dict | None = None, threads: int = 1) -> list[dict]:
     try:
@@ -92,6 +108,7 @@ def run_peer(algo: str, task: str, steps: int, seed: int, out: str | Path, eval_
         "task": task, "algo": algo, "steps": steps, "seed": seed, "eval_every": eval_every,
         "eval_episodes": eval_episodes, "task_overrides": task_overrides, "peer": "stable-baselines3",
         "hyperparameters": {"train_freq": 1, "gradient_steps": 1, "threads": threads},
+        "versions": peer_versions(),
     }, sort_keys=False))
     metrics = out / "metrics.jsonl"
     metrics.write_text("")
