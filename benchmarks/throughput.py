@@ -13,7 +13,8 @@ measure the neighbours), and the ratio of each interleaved round.
 
     python -m benchmarks.throughput [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3] [--compiled]
 
-``--compiled`` adds SVG(1)-ER with ``compile_update=true`` (core/compiled_update.py: the same update as one
+``--algo sac-svg`` times the default algorithm instead of SVG(1)-ER. ``--compiled`` adds ours with
+``compile_update=true`` (core/compiled_update.py: the same update as one
 torch.compile'd function) to every round.
 """
 from __future__ import annotations
@@ -23,14 +24,14 @@ import time
 
 import torch
 
-from svg_control.core.config import parse_override
+from svg_control.core.config import ALGORITHMS, parse_override
 from svg_control.trainer import RunSettings, build_agent, learn_step
 
 
 def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0,
-                     overrides: dict | None = None) -> tuple[float, float]:
-    """(CPU, wall) env steps/s of SVG(1)-ER's training loop, after ``warmup`` steps."""
-    agent, task, _ = build_agent(RunSettings(task_name, "svg1-er", warmup + steps, seed, overrides=overrides or {}))
+                     overrides: dict | None = None, algo: str = "svg1-er") -> tuple[float, float]:
+    """(CPU, wall) env steps/s of ``algo``'s training loop, after ``warmup`` steps."""
+    agent, task, _ = build_agent(RunSettings(task_name, algo, warmup + steps, seed, overrides=overrides or {}))
     obs = task.reset(seed=seed)
     cpu0 = wall0 = 0.0
     for i in range(warmup + steps):
@@ -64,6 +65,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000, help="timed env steps per round")
     parser.add_argument("--warmup", type=int, default=300, help="untimed env steps first (replay past a batch)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--algo", default="svg1-er", choices=ALGORITHMS,
+                        help="our algorithm to time (sac-svg's model enters after model_warmup updates: "
+                             "--set model_warmup=0 times its model-based update)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one of our hyperparameters (repeatable), e.g. model_per_dimension=false")
     parser.add_argument("--compiled", action="store_true",
@@ -77,12 +81,13 @@ def main() -> None:
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread; {args.steps} timed env steps per round after {args.warmup}; "
           f"{args.rounds} interleaved rounds; env steps/s: best (range) by CPU time, best by wall time"
-          + (f"; ours with {overrides}" if overrides else ""))
+          + f"; ours: {args.algo}" + (f" with {overrides}" if overrides else ""))
     for task_name in args.tasks:
         timings: dict[str, list[tuple[float, float]]] = {name: [] for name in [*variants, "SAC"]}
         for _ in range(args.rounds):
             for name, variant in variants.items():
-                timings[name].append(ours_steps_per_s(task_name, args.steps, args.warmup, overrides=variant))
+                timings[name].append(ours_steps_per_s(task_name, args.steps, args.warmup, overrides=variant,
+                                                      algo=args.algo))
             peer = sac_steps_per_s(task_name, args.steps, args.warmup)
             if peer is None:
                 print("stable-baselines3 not installed (pip install -e .[bench]): no SAC baseline")
