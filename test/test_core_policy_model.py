@@ -71,6 +71,62 @@ def test_model_infer_xi_recovers_sampled_noise(float64, per_dimension, noise):
     torch.testing.assert_close(model.step(s, a, model.infer_xi(s, a, s_next)), s_next, atol=1e-10, rtol=0)
 
 
+def ensemble_model(noise: str = "additive", members: int = 3) -> DynamicsModel:
+    torch.manual_seed(0)
+    model = DynamicsModel(4, 3, (16, 16), per_dimension=False, noise=noise, ensemble=members)
+    model.obs_norm.update(torch.randn(64, 4) * 2.0 + 0.5)
+    model.delta_norm.update(torch.randn(64, 4) * 0.3 - 0.2)
+    return model
+
+
+@pytest.mark.parametrize("noise", ["additive", "heteroscedastic"])
+def test_an_ensemble_predicts_its_members_mean_and_each_member_fits_on_its_own(float64, noise):
+    """The prediction is the mean of K independent networks (each rebuilt here as a plain MLP from its
+    slice of the batched weights); the loss is the mean of their own likelihoods, so member k's gradient
+    comes from member k's error alone."""
+    model = ensemble_model(noise)
+    s, a = torch.randn(50, 4) * 2, torch.randn(50, 3)
+    x = torch.cat([model.obs_norm.normalize(s), a], -1)
+    outputs = []
+    for k in range(3):
+        h = x
+        for i, (w, b) in enumerate(zip(model.net.weights, model.net.biases)):
+            h = h @ w[k] + b[k]
+            h = torch.tanh(h) if i < len(model.net.weights) - 1 else h
+        outputs.append(h[:, :4])
+    scale = model.delta_norm.std + model.delta_norm.eps
+    mean, _ = model.mean_and_std(s, a)
+    torch.testing.assert_close(mean, torch.stack(outputs).mean(0) * scale + model.delta_norm.mean)
+    # the members disagree off the data (independent initialisations), so the mean is not one of them
+    assert float((outputs[0] - outputs[1]).abs().mean()) > 1e-2
+    s_next = s + 0.1 * torch.randn(50, 4)
+    nll, _ = model.nll_and_mse(s, a, s_next)
+    nll.backward()
+    first_layer = model.net.weights[0].grad
+    assert all(float(first_layer[k].abs().sum()) > 0 for k in range(3))
+    model.zero_grad()
+    mean_z, log_std = model._member_outputs(s, a)
+    target = model.delta_norm.normalize(s_next - s)
+    own = 0.5 * ((target - mean_z[:, 0]) / log_std[:, 0].exp()) ** 2 + log_std[:, 0]  # member 0's NLL only
+    own.mean().backward()
+    assert float(model.net.weights[0].grad[1:].abs().sum()) == 0.0  # no other member's weights move
+    assert float(model.net.weights[0].grad[0].abs().sum()) > 0.0
+
+
+def test_an_ensemble_infers_the_noise_that_reproduces_the_real_transition(float64):
+    model = ensemble_model("heteroscedastic")
+    s, a = torch.randn(100, 4), torch.randn(100, 3)
+    s_next = s + 0.2 * torch.randn(100, 4)
+    torch.testing.assert_close(model.step(s, a, model.infer_xi(s, a, s_next)), s_next, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"ensemble": 0}, ">= 1"),
+                                               ({"ensemble": 3, "per_dimension": True}, "single networks")])
+def test_a_bad_ensemble_is_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DynamicsModel(4, 3, (8,), **{"per_dimension": False, **kwargs})
+
+
 def test_policy_infer_eta_recovers_sampled_noise(float64):
     policy = make_policy()
     g = torch.Generator().manual_seed(2)

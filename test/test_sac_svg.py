@@ -168,6 +168,8 @@ def test_a_non_finite_entropy_never_reaches_the_temperature(monkeypatch, squash_
     ({"termination": "oracle"}, "termination"),
     ({"model_horizon": -1}, "model_horizon"),
     ({"model_warmup": -5}, "model_warmup"),
+    ({"model_ensemble": 0}, "model_ensemble"),
+    ({"model_ensemble": 3, "model_per_dimension": True}, "model_ensemble"),
 ])
 def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
     with pytest.raises(ValueError, match=field):
@@ -175,10 +177,10 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
 
 
 @pytest.mark.parametrize("option", ["model_horizon", "target_entropy", "alpha_lr", "termination", "critic_layer_norm",
-                                    "model_warmup"])
+                                    "model_warmup", "model_ensemble"])
 def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
     value = {"model_horizon": 2, "target_entropy": -2.0, "alpha_lr": 1e-3, "termination": "none",
-             "critic_layer_norm": True, "model_warmup": 100}[option]
+             "critic_layer_norm": True, "model_warmup": 100, "model_ensemble": 3}[option]
     with pytest.raises(ValueError, match=f"{option} applies to sac-svg only"):
         build_config("svg1-er", {option: value})
 
@@ -321,3 +323,23 @@ def test_critic_layer_norm_normalises_every_hidden_layer_of_both_critics_and_rou
     plain, _ = learner(seed=4, critic_layer_norm=False)
     with pytest.raises(CheckpointError, match="critic"):  # a critic of another layout is refused, not loaded
         load_checkpoint(plain, tmp_path)
+
+
+def test_a_model_ensemble_learns_the_point_mass_and_round_trips(tmp_path):
+    """Five members (sac-svg's single model network): the policy gets measurably better through their mean,
+    and a checkpoint restores every member; a checkpoint of one network is refused by an ensemble."""
+    agent, task = learner(seed=0, batch_size=64, min_replay=64, model_ensemble=5)
+    assert tuple(agent.model.net.weights[0].shape[:1]) == (5,)
+    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
+    run(agent, task, 800)
+    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
+    assert agent.nonfinite_skips == 0
+    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+    save_checkpoint(agent, tmp_path)
+    other, _ = learner(seed=3, batch_size=64, min_replay=64, model_ensemble=5)
+    assert load_checkpoint(other, tmp_path)
+    obs, act = torch.randn(8, 2), torch.rand(8, 1)
+    torch.testing.assert_close(other.model.mean_and_std(obs, act), agent.model.mean_and_std(obs, act))
+    single, _ = learner(seed=3, batch_size=64, min_replay=64)
+    with pytest.raises(CheckpointError, match="model"):
+        load_checkpoint(single, tmp_path)

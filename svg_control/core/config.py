@@ -87,6 +87,9 @@ class AgentConfig:
     #: sac-svg: updates of plain SAC (H = 0) before the model enters the policy's estimate; SAC-SVG(H) runs
     #: 10k steps of SAC first
     model_warmup: int = 0
+    #: sac-svg: K > 1 single-network models trained side by side, the policy's rollout through their mean
+    #: (core/model.py); 1 is one network
+    model_ensemble: int = 1
     #: run each update as one torch.compile'd function (core/compiled_update.py, svg1-er): the same
     #: steps, fewer and fused kernels; equal to the eager update up to float rounding, not bit for bit
     compile_update: bool = False
@@ -137,6 +140,10 @@ class AgentConfig:
         if self.termination not in ("learned", "known", "none"):
             raise ValueError(f"termination must be 'learned', 'known' or 'none', got {self.termination!r}")
         self._check_options_apply()
+        if self.model_ensemble < 1:
+            raise ValueError(f"model_ensemble must be >= 1, got {self.model_ensemble}")
+        if self.model_ensemble > 1 and self.model_per_dimension:
+            raise ValueError("model_ensemble > 1 needs model_per_dimension false (an ensemble of single networks)")
         if self.model_noise not in ("additive", "heteroscedastic"):
             raise ValueError(f"model_noise must be 'additive' or 'heteroscedastic', got {self.model_noise!r}")
 

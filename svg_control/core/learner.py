@@ -144,7 +144,7 @@ class Learner:
         self.model = DynamicsModel(
             spec.obs_dim, spec.act_dim, c.model_hidden, per_dimension=c.model_per_dimension, noise=c.model_noise,
             activation=c.activation, obs_norm=self.obs_norm, action_center=self.policy.action_center,
-            action_scale=self.policy.action_scale)
+            action_scale=self.policy.action_scale, ensemble=c.model_ensemble)
         self.critic = self.build_critic()
         self.critic_target = make_target(self.critic) if self.critic is not None else None
         self.reward_model: RewardModel | None = None

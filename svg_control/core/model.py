@@ -8,8 +8,8 @@ than along an imagined one (Heess et al. 2015, sec. 4).
 
 ``TransitionModel`` is the interface the estimators use; ``DynamicsModel``
 is the learned one (one sub-network per predicted state dimension, computed
-batched, or a single network), ``core.toy.ExactLinearModel`` an exact one for
-tests.
+batched, a single network, or an ensemble of single networks), ``core.toy.ExactLinearModel`` an exact one
+for tests.
 """
 from __future__ import annotations
 
@@ -63,10 +63,16 @@ class DynamicsModel(TransitionModel):
         action_center: torch.Tensor | None = None,
         action_scale: torch.Tensor | None = None,
         min_log_std: float = -8.0,
+        ensemble: int = 1,
     ) -> None:
         super().__init__()
         if noise not in ("additive", "heteroscedastic"):
             raise ValueError(f"model noise must be 'additive' or 'heteroscedastic', got {noise!r}")
+        if ensemble < 1:
+            raise ValueError(f"model ensemble must be >= 1 networks, got {ensemble}")
+        if ensemble > 1 and per_dimension:
+            raise ValueError("a model ensemble is of single networks: set model_per_dimension false")
+        self.ensemble = ensemble
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.per_dimension, self.noise = per_dimension, noise
         self.min_log_std = min_log_std
@@ -78,11 +84,21 @@ class DynamicsModel(TransitionModel):
         in_dim = obs_dim + act_dim
         if per_dimension:
             self.net: nn.Module = BatchedMLP(obs_dim, in_dim, hidden, heads, activation)
+        elif ensemble > 1:
+            self.net = BatchedMLP(ensemble, in_dim, hidden, obs_dim * heads, activation)
         else:
             self.net = mlp(in_dim, hidden, obs_dim * heads, activation)
         self.log_std = nn.Parameter(torch.full((obs_dim,), -1.0))  # normalised units
 
     def _normalised_outputs(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log std) of the normalised state change: the ensemble's mean, or the one network's."""
+        mean_z, log_std = self._member_outputs(obs, action)
+        if self.ensemble > 1:
+            return mean_z.mean(-2), log_std.mean(-2)
+        return mean_z, log_std
+
+    def _member_outputs(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log std) per member, shaped (..., K, obs_dim) for an ensemble, (..., obs_dim) otherwise."""
         x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
         out = self.net(x)
         if self.per_dimension:
@@ -108,9 +124,12 @@ class DynamicsModel(TransitionModel):
 
     def nll_and_mse(self, obs: torch.Tensor, action: torch.Tensor,
                     next_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``loss`` with the squared error as a tensor (no host sync: the compiled update traces this)."""
-        mean_z, log_std = self._normalised_outputs(obs, action)
+        """``loss`` with the squared error as a tensor (no host sync: the compiled update traces this). An
+        ensemble's members each fit the target on their own (the mean of their likelihoods), not as a mean."""
+        mean_z, log_std = self._member_outputs(obs, action)
         target_z = self.delta_norm.normalize(next_obs - obs)
+        if self.ensemble > 1:
+            target_z = target_z.unsqueeze(-2)
         err = target_z - mean_z
         nll = 0.5 * (err / torch.exp(log_std)) ** 2 + log_std + 0.5 * math.log(2 * math.pi)
         return nll.mean(), (err**2).mean().detach()

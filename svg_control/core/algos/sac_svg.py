@@ -72,7 +72,7 @@ class SACSVG(Learner):
     critic_kind = "action_value"
     compilable = True
     options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden",
-               "squash_samples", "critic_layer_norm", "model_warmup")
+               "squash_samples", "critic_layer_norm", "model_warmup", "model_ensemble")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
