@@ -32,6 +32,17 @@ BEFORE_LN = {"critic_layer_norm": False, "model_warmup": 0}
 def cells(task: str) -> list[Cell]:
     return [
         Cell("sac-svg", task, "sac-svg"),  # the shipped default: LayerNorm critics, model warm-up 10000
+        # the same update as one torch.compile'd function (core/compiled_update.py): what it does to wall time
+        Cell("sac-svg-compiled", task, "sac-svg", {"compile_update": True}),
+        # SAC-SVG(H)-sized minibatches (it uses 1024) for steadier critic and policy steps, compiled to pay for them
+        Cell("sac-svg-b512", task, "sac-svg", {"compile_update": True, "batch_size": 512}),
+        # one model step, the re-enacted one (H = 1): after the model entered at 10000 updates the critic loss
+        # rose 2-20x and alpha rose in all 12 runs with it, while in the 5 without it both ended lower; fewer
+        # steps of the model's mean leave the policy less of the model's error to follow
+        Cell("sac-svg-h1", task, "sac-svg", {"compile_update": True, "model_horizon": 1}),
+        # five model networks, the policy's rollout through their mean (MBPO, DHMBPO): less of one network's
+        # error for the value gradient to follow, for the same reason as the H = 1 cell
+        Cell("sac-svg-ens5", task, "sac-svg", {"compile_update": True, "model_ensemble": 5}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing
