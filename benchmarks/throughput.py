@@ -14,8 +14,8 @@ measure the neighbours), and the ratio of each interleaved round.
     python -m benchmarks.throughput [--tasks monoped gym:InvertedPendulum-v5] [--steps 1000] [--rounds 3] [--compiled]
 
 ``--algo sac-svg`` times the default algorithm instead of SVG(1)-ER. ``--compiled`` adds ours with
-``compile_update=true`` (core/compiled_update.py: the same update as one
-torch.compile'd function) to every round.
+``compile_update=true`` (core/compiled_update.py: the same update as one torch.compile'd function) to every
+round.
 """
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ class AgentConfig:
     #: sac-svg: K > 1 single-network models trained side by side, the policy's rollout through their mean
     #: (core/model.py); 1 is one network
     model_ensemble: int = 1
-    #: run each update as one torch.compile'd function (core/compiled_update.py, svg1-er): the same
+    #: run each update as one torch.compile'd function (core/compiled_update.py; svg1-er, sac-svg): the same
     #: steps, fewer and fused kernels; equal to the eager update up to float rounding, not bit for bit
     compile_update: bool = False
 

@@ -48,6 +48,11 @@ class DynamicsModel(TransitionModel):
     dimension); ``False`` uses one network for all, which an offline comparison
     found as accurate and faster (docs/DESIGN.md). ``noise="additive"`` learns one noise scale per
     dimension (the paper's model); ``"heteroscedastic"`` learns sigma(s, a).
+
+    ``ensemble=K`` (> 1, single networks only) trains K independently initialised networks on the same
+    batches, each on its own likelihood, and predicts with their mean, so that a value gradient through the
+    model follows less of one network's error off the data (MBPO and DHMBPO use ensembles). On the monoped it
+    has not measured better than one network (docs/RESULTS.md), so sac-svg leaves it at 1.
     """
 
     def __init__(
