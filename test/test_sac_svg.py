@@ -161,6 +161,32 @@ def test_a_non_finite_entropy_never_reaches_the_temperature(monkeypatch, squash_
     assert agent.nonfinite_skips == skips + 1
 
 
+def alphas_over_updates(agent, task, rounds: int = 8) -> list[float]:
+    run(agent, task, 40)
+    out = [float(agent.temperature.alpha)]
+    for _ in range(rounds):
+        run(agent, task, 5)
+        out.append(float(agent.temperature.alpha))
+    return out
+
+
+def test_alpha_only_decreases_holds_alpha_where_free_alpha_rises():
+    """A target entropy far above the policy's: the free temperature climbs; one that only falls does not."""
+    free = alphas_over_updates(*learner(target_entropy=5.0))
+    held = alphas_over_updates(*learner(target_entropy=5.0, alpha_only_decreases=True))
+    assert free[-1] > free[0] * 1.005, free
+    assert all(b <= a for a, b in zip(held, held[1:])), held
+    assert held[-1] == pytest.approx(0.1, rel=1e-3)  # alpha_init: never pushed down either
+
+
+def test_alpha_only_decreases_still_lets_alpha_fall():
+    """A target far below the policy's entropy: alpha falls with or without the option, at the same rate."""
+    free = alphas_over_updates(*learner(target_entropy=-20.0))
+    held = alphas_over_updates(*learner(target_entropy=-20.0, alpha_only_decreases=True))
+    assert held[-1] < held[0] * 0.995, held
+    assert held == pytest.approx(free, rel=1e-6)
+
+
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"target_entropy": float("nan")}, "target_entropy"),
     ({"alpha_init": float("inf")}, "alpha_init"),
@@ -177,10 +203,11 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
 
 
 @pytest.mark.parametrize("option", ["model_horizon", "target_entropy", "alpha_lr", "termination", "critic_layer_norm",
-                                    "model_warmup", "model_ensemble"])
+                                    "model_warmup", "model_ensemble", "alpha_only_decreases"])
 def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
     value = {"model_horizon": 2, "target_entropy": -2.0, "alpha_lr": 1e-3, "termination": "none",
-             "critic_layer_norm": True, "model_warmup": 100, "model_ensemble": 3}[option]
+             "critic_layer_norm": True, "model_warmup": 100, "model_ensemble": 3,
+             "alpha_only_decreases": True}[option]
     with pytest.raises(ValueError, match=f"{option} applies to sac-svg only"):
         build_config("svg1-er", {option: value})
 

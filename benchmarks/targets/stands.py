@@ -43,6 +43,9 @@ def cells(task: str) -> list[Cell]:
         # five model networks, the policy's rollout through their mean (MBPO, DHMBPO): less of one network's
         # error for the value gradient to follow, for the same reason as the H = 1 cell
         Cell("sac-svg-ens5", task, "sac-svg", {"compile_update": True, "model_ensemble": 5}),
+        # a temperature that only falls (SAC-SVG(H)'s only_decrease_alpha): alpha rose 2-10x after the model
+        # entered in all 17 runs with it, and the critic's TD loss with it; in the 5 without the model both fell
+        Cell("sac-svg-alpha-down", task, "sac-svg", {"compile_update": True, "alpha_only_decreases": True}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing

@@ -33,6 +33,10 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
   model enters the policy's estimate, as SAC-SVG(H) runs 10k steps of SAC first: an early model leads the
   policy where the data does not yet go.
 
+* **A temperature that only falls**, optionally (``alpha_only_decreases``, SAC-SVG(H)'s
+  ``only_decrease_alpha``): on the monoped, once the model entered, alpha rose 2-10x in every run while the
+  policy's entropy stayed under its target, and the critic's error rose with it; without the model both fell.
+
 ``squash_samples`` makes the policy SAC's tanh-squashed Gaussian (``core/policy.py``), as SAC-SVG(H) and SAC
 use it, instead of the paper's squashed mean with clipped noise.
 
@@ -72,7 +76,7 @@ class SACSVG(Learner):
     critic_kind = "action_value"
     compilable = True
     options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden",
-               "squash_samples", "critic_layer_norm", "model_warmup", "model_ensemble")
+               "squash_samples", "critic_layer_norm", "model_warmup", "model_ensemble", "alpha_only_decreases")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
@@ -147,15 +151,21 @@ class SACSVG(Learner):
 
     def _update_temperature(self, batch: Batch, noise: dict[str, torch.Tensor], step: Step) -> Report:
         """log alpha descends (H(pi) - target) * log alpha: alpha falls while the policy is more random than
-        the target, rises while it is less. H is the Gaussian's closed form, or, for a squashed policy (which
-        has none), SAC's one-sample estimate -log pi(a|s) at the policy step's first action."""
+        the target, rises while it is less (never, with ``alpha_only_decreases``). H is the Gaussian's closed
+        form, or, for a squashed policy (which has none), SAC's one-sample estimate -log pi(a|s) at the policy
+        step's first action."""
         with torch.no_grad():
             entropy = self.entropy_estimate(batch["obs"], noise["eta_policy"][0])
         target = self.config.target_entropy * self.spec.act_dim
         temperature = self.temperature
 
+        only_decreases = self.config.alpha_only_decreases
+
         def temperature_loss() -> tuple[torch.Tensor, Report]:
-            return (temperature.log_alpha * (entropy - target)).mean(), {}
+            excess = (entropy - target).mean()  # the loss's gradient in log alpha
+            if only_decreases:
+                excess = excess.clamp(min=0.0)  # no push up; Adam's momentum holds only past pushes down
+            return temperature.log_alpha * excess, {}
 
         _, _, ok = step("alpha", temperature_loss)
         return {"alpha": self.temperature.alpha.detach(), "entropy": entropy.mean(), "alpha_ok": ok}
