@@ -36,6 +36,8 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
 * **A temperature that only falls**, optionally (``alpha_only_decreases``, SAC-SVG(H)'s
   ``only_decrease_alpha``): on the monoped, once the model entered, alpha rose 2-10x in every run while the
   policy's entropy stayed under its target, and the critic's error rose with it; without the model both fell.
+  Held, alpha left the entropy to fall to -9..-12 against a target of -4, the critic's error rose all the same,
+  and fewer seeds stood (docs/RESULTS.md): the rise defends the entropy, so the option stays off.
 
 ``squash_samples`` makes the policy SAC's tanh-squashed Gaussian (``core/policy.py``), as SAC-SVG(H) and SAC
 use it, instead of the paper's squashed mean with clipped noise.
