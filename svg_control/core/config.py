@@ -74,7 +74,8 @@ class AgentConfig:
     alpha_init: float = 0.1
     alpha_lr: float = 3e-4
     #: sac-svg: alpha may fall but never rise (SAC-SVG(H)'s ``only_decrease_alpha``): where the value gradient
-    #: through the model holds the policy's entropy under its target, alpha is not driven up to fight it
+    #: through the model holds the policy's entropy under its target, alpha is not driven up to fight it;
+    #: off: on the monoped the entropy then fell far under its target and fewer seeds stood (docs/RESULTS.md)
     alpha_only_decreases: bool = False
     #: sac-svg: "learned" (a classifier of terminal transitions discounts the model's predicted states and
     #: the critic behind them), "known" (the task's own termination function ends the rollout where it says

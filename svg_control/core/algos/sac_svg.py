@@ -159,9 +159,7 @@ class SACSVG(Learner):
         with torch.no_grad():
             entropy = self.entropy_estimate(batch["obs"], noise["eta_policy"][0])
         target = self.config.target_entropy * self.spec.act_dim
-        temperature = self.temperature
-
-        only_decreases = self.config.alpha_only_decreases
+        temperature, only_decreases = self.temperature, self.config.alpha_only_decreases
 
         def temperature_loss() -> tuple[torch.Tensor, Report]:
             excess = (entropy - target).mean()  # the loss's gradient in log alpha
