@@ -147,13 +147,13 @@ def test_a_compiled_learner_resumes_from_its_checkpoint_as_it_would_have_gone_on
     assert_same_state(compiled, resumed)
 
 
-@pytest.mark.parametrize("ensemble", [1, 3])
-def test_compiled_sac_svg_takes_the_eager_steps(ensemble: int) -> None:
+@pytest.mark.parametrize(("ensemble", "ramp"), [(1, 0), (3, 0), (1, 2)])
+def test_compiled_sac_svg_takes_the_eager_steps(ensemble: int, ramp: int) -> None:
     """sac-svg's body (twin critics, termination model, temperature; one model network or an ensemble)
     compiles as it stands and steps as eager, on both sides of the model warm-up (no model step for two
-    updates, then model_horizon steps: one re-trace)."""
+    updates, then model_horizon steps: one re-trace; with a model ramp, a blend for two updates first)."""
     task = point_mass()
-    config = {**SMALL, "termination_hidden": [8], "model_warmup": 2, "model_ensemble": ensemble,
+    config = {**SMALL, "termination_hidden": [8], "model_warmup": 2, "model_ramp": ramp, "model_ensemble": ensemble,
               "model_per_dimension": False}
     agents = [make_learner("sac-svg", task.spec, task.reward_torch,
                            build_config("sac-svg", {**config, "compile_update": compiled}), 3)

@@ -194,6 +194,7 @@ def test_alpha_only_decreases_still_lets_alpha_fall():
     ({"termination": "oracle"}, "termination"),
     ({"model_horizon": -1}, "model_horizon"),
     ({"model_warmup": -5}, "model_warmup"),
+    ({"model_ramp": -1}, "model_ramp"),
     ({"model_ensemble": 0}, "model_ensemble"),
     ({"model_ensemble": 3, "model_per_dimension": True}, "model_ensemble"),
 ])
@@ -203,10 +204,10 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
 
 
 @pytest.mark.parametrize("option", ["model_horizon", "target_entropy", "alpha_lr", "termination", "critic_layer_norm",
-                                    "model_warmup", "model_ensemble", "alpha_only_decreases"])
+                                    "model_warmup", "model_ramp", "model_ensemble", "alpha_only_decreases"])
 def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
     value = {"model_horizon": 2, "target_entropy": -2.0, "alpha_lr": 1e-3, "termination": "none",
-             "critic_layer_norm": True, "model_warmup": 100, "model_ensemble": 3,
+             "critic_layer_norm": True, "model_warmup": 100, "model_ramp": 100, "model_ensemble": 3,
              "alpha_only_decreases": True}[option]
     with pytest.raises(ValueError, match=f"{option} applies to sac-svg only"):
         build_config("svg1-er", {option: value})
@@ -333,6 +334,30 @@ def test_model_warmup_is_plain_sac_until_it_ends():
     run(agent, task, 40)
     assert agent.updates >= 30
     assert agent.draw_noise(batch, policy_steps=True)["eta_policy"].shape[0] == 3
+
+
+def test_model_ramp_blends_sac_into_the_rollout_then_leaves_the_rollout():
+    """Inside the ramp the estimate is w * rollout + (1 - w) * SAC's at the replayed state, w rising from the
+    warm-up's end; after it, the rollout's alone, exactly as without a ramp."""
+    agent, task = learner(model_horizon=2, model_warmup=20, model_ramp=40)
+    assert agent.model_weight() == 0.0
+    run(agent, task, 60)
+    assert 20 <= agent.updates < 60, agent.updates
+    batch = agent.prepare_batch(agent.replay.sample(16, np.random.default_rng(0)))
+    noise = agent.draw_noise(batch, policy_steps=True)
+    weight = float(noise["model_weight"])
+    assert weight == pytest.approx((agent.updates - 20 + 1) / 41) and 0.0 < weight < 1.0
+    rollout_only = {k: v for k, v in noise.items() if k != "model_weight"}
+    with torch.no_grad():
+        blended = float(agent.policy_objective((batch, None), noise))
+        rollout = float(agent.policy_objective((batch, None), rollout_only))
+        a, log_prob = agent.sample_with_log_prob(batch["obs"], noise["eta_policy"][0])
+        sac = float((agent.critic.pessimistic(batch["obs"], a) - agent.temperature.alpha * log_prob).mean())
+    assert rollout != pytest.approx(sac, rel=1e-3)  # the two estimates differ, so the blend is tested
+    assert blended == pytest.approx(weight * rollout + (1 - weight) * sac, rel=1e-5, abs=1e-6)
+    run(agent, task, 60)
+    assert agent.updates >= 60 and agent.model_weight() == 1.0
+    assert "model_weight" not in agent.draw_noise(batch, policy_steps=True)
 
 
 def test_critic_layer_norm_normalises_every_hidden_layer_of_both_critics_and_round_trips(tmp_path):

@@ -47,6 +47,13 @@ def cells(task: str) -> list[Cell]:
         # entered in all 17 runs with it, and the critic's TD loss with it; in the 5 without the model both fell
         # (measured worse: the entropy fell to -9..-12 against -4 and 4 of 6 seeds that stood fell after it)
         Cell("sac-svg-alpha-down", task, "sac-svg", {"compile_update": True, "alpha_only_decreases": True}),
+        # more entropy once the model is in: half the default's -1 per dimension (SAC-SVG(H)'s hopper target
+        # starts at 0 in total); the temperature defends the entropy against the model's value gradient
+        Cell("sac-svg-te05", task, "sac-svg", {"compile_update": True, "target_entropy": -0.5}),
+        Cell("sac-svg-te0", task, "sac-svg", {"compile_update": True, "target_entropy": 0.0}),
+        # the model's estimate blended in over 5000 updates after the warm-up instead of at once: most falls
+        # after standing came 2500-7500 steps after the model entered at full weight
+        Cell("sac-svg-ramp5k", task, "sac-svg", {"compile_update": True, "model_ramp": 5000}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing

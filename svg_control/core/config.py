@@ -91,6 +91,10 @@ class AgentConfig:
     #: sac-svg: updates of plain SAC (H = 0) before the model enters the policy's estimate; SAC-SVG(H) runs
     #: 10k steps of SAC first
     model_warmup: int = 0
+    #: sac-svg: after the warm-up, updates over which the policy's estimate moves linearly from SAC's
+    #: min Q - alpha log pi to the model rollout's (0: the rollout at once); on the monoped most falls after
+    #: standing came 2500-7500 steps after the model entered the estimate at full weight
+    model_ramp: int = 0
     #: sac-svg: K > 1 single-network models trained side by side, the policy's rollout through their mean
     #: (core/model.py); 1 is one network
     model_ensemble: int = 1
@@ -139,6 +143,8 @@ class AgentConfig:
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
         if self.model_warmup < 0:
             raise ValueError(f"model_warmup must be >= 0, got {self.model_warmup}")
+        if self.model_ramp < 0:
+            raise ValueError(f"model_ramp must be >= 0, got {self.model_ramp}")
         if self.model_horizon < 0:
             raise ValueError(f"model_horizon must be >= 0, got {self.model_horizon}")
         if self.termination not in ("learned", "known", "none"):

@@ -31,7 +31,8 @@ they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failur
   (RLPD, Ball et al. 2023; DHMBPO): without it the critic loss grew from about 1 to 30-100 over a monoped
   run and most seeds fell after standing. ``model_warmup`` updates of plain SAC (H = 0) come before the
   model enters the policy's estimate, as SAC-SVG(H) runs 10k steps of SAC first: an early model leads the
-  policy where the data does not yet go.
+  policy where the data does not yet go. ``model_ramp`` (off by default) then blends the rollout's estimate
+  in linearly over that many updates instead of at once.
 
 * **A temperature that only falls**, optionally (``alpha_only_decreases``, SAC-SVG(H)'s
   ``only_decrease_alpha``): on the monoped, once the model entered, alpha rose 2-10x in every run while the
@@ -78,7 +79,8 @@ class SACSVG(Learner):
     critic_kind = "action_value"
     compilable = True
     options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden",
-               "squash_samples", "critic_layer_norm", "model_warmup", "model_ensemble", "alpha_only_decreases")
+               "squash_samples", "critic_layer_norm", "model_warmup", "model_ramp", "model_ensemble",
+               "alpha_only_decreases")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
@@ -120,7 +122,20 @@ class SACSVG(Learner):
         noise = {"eta_target": self.fresh_eta(n)}
         if policy_steps:
             noise["eta_policy"] = torch.stack([self.fresh_eta(n) for _ in range(self.rollout_horizon() + 1)])
+            weight = self.model_weight()
+            if weight < 1.0 and noise["eta_policy"].shape[0] > 1:  # a tensor, so a compiled update traces it once
+                noise["model_weight"] = torch.tensor(weight, dtype=noise["eta_policy"].dtype,
+                                                     device=noise["eta_policy"].device)
         return noise
+
+    def model_weight(self) -> float:
+        """The model rollout's share of the policy's estimate: 0 in the warm-up, then rising linearly to 1 over
+        ``model_ramp`` updates, so the policy turns toward the model's gradient gradually, not in one update."""
+        past = self.updates - self.config.model_warmup
+        if past < 0:
+            return 0.0
+        ramp = self.config.model_ramp
+        return 1.0 if past >= ramp else (past + 1) / (ramp + 1)
 
     def rollout_horizon(self) -> int:
         """H for this update: 0 (plain SAC) for the first ``model_warmup`` updates, as SAC-SVG(H) runs 10k steps
@@ -207,7 +222,12 @@ class SACSVG(Learner):
             s = s_next
         a, log_prob = self.sample_with_log_prob(s, eta[horizon])
         assert self.critic is not None
-        return (total + weight * (self.critic.pessimistic(s, a) - alpha * log_prob)).mean()
+        rollout = total + weight * (self.critic.pessimistic(s, a) - alpha * log_prob)
+        if "model_weight" in noise:  # model_ramp: SAC's estimate at the replayed state, with the rollout's first action
+            a0, log_prob0 = self.sample_with_log_prob(batch["obs"], eta[0])
+            sac = self.critic.pessimistic(batch["obs"], a0) - alpha * log_prob0
+            rollout = noise["model_weight"] * rollout + (1.0 - noise["model_weight"]) * sac
+        return rollout.mean()
 
     # -- the policy's entropy in half-range units -----------------------------------------------------------
     def sample_with_log_prob(self, obs: torch.Tensor, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
