@@ -187,8 +187,21 @@ def test_alpha_only_decreases_still_lets_alpha_fall():
     assert held == pytest.approx(free, rel=1e-6)
 
 
+def test_target_entropy_model_is_the_target_once_the_model_is_in():
+    """Before the model enters the temperature follows target_entropy, after it target_entropy_model: the same
+    alphas, update for update, as a learner with that target throughout."""
+    before = alphas_over_updates(*learner(target_entropy=-20.0, target_entropy_model=5.0, model_warmup=10**9))
+    assert before == pytest.approx(alphas_over_updates(*learner(target_entropy=-20.0, model_warmup=10**9)), rel=1e-6)
+    assert before[-1] < before[0]
+    after = alphas_over_updates(*learner(target_entropy=-20.0, target_entropy_model=5.0))
+    assert after == pytest.approx(alphas_over_updates(*learner(target_entropy=5.0)), rel=1e-6)
+    assert after[-1] > after[0]
+
+
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"target_entropy": float("nan")}, "target_entropy"),
+    ({"target_entropy_model": float("inf")}, "target_entropy_model"),
+    ({"target_entropy_model": "high"}, "target_entropy_model"),
     ({"alpha_init": float("inf")}, "alpha_init"),
     ({"alpha_init": 0.0}, "alpha_init"),
     ({"termination": "oracle"}, "termination"),
@@ -203,12 +216,14 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
         build_config("sac-svg", overrides)
 
 
-@pytest.mark.parametrize("option", ["model_horizon", "target_entropy", "alpha_lr", "termination", "critic_layer_norm",
-                                    "model_warmup", "model_ramp", "model_ensemble", "alpha_only_decreases"])
+SAC_SVG_OPTION_VALUES = {"model_horizon": 2, "target_entropy": -2.0, "target_entropy_model": 0.0, "alpha_lr": 1e-3,
+                         "termination": "none", "critic_layer_norm": True, "model_warmup": 100, "model_ramp": 100,
+                         "model_ensemble": 3, "alpha_only_decreases": True}
+
+
+@pytest.mark.parametrize("option", list(SAC_SVG_OPTION_VALUES))
 def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
-    value = {"model_horizon": 2, "target_entropy": -2.0, "alpha_lr": 1e-3, "termination": "none",
-             "critic_layer_norm": True, "model_warmup": 100, "model_ramp": 100, "model_ensemble": 3,
-             "alpha_only_decreases": True}[option]
+    value = SAC_SVG_OPTION_VALUES[option]
     with pytest.raises(ValueError, match=f"{option} applies to sac-svg only"):
         build_config("svg1-er", {option: value})
 

@@ -45,6 +45,8 @@ use it, instead of the paper's squashed mean with clipped noise.
 
 log pi and the entropy are of the policy's Gaussian with each action dimension in units of its actuator's
 half-range, so ``target_entropy`` (per dimension, default -1 as SAC's -|A|) means the same on every robot.
+``target_entropy_model`` optionally replaces it once the model is in (SAC-SVG(H) schedules its target per
+task): on the monoped a target of 0 stood sooner than -1 but fell more often after the model entered.
 """
 from __future__ import annotations
 
@@ -78,9 +80,9 @@ class SACSVG(Learner):
     from_paper = False
     critic_kind = "action_value"
     compilable = True
-    options = ("model_horizon", "target_entropy", "alpha_init", "alpha_lr", "termination", "termination_hidden",
-               "squash_samples", "critic_layer_norm", "model_warmup", "model_ramp", "model_ensemble",
-               "alpha_only_decreases")
+    options = ("model_horizon", "target_entropy", "target_entropy_model", "alpha_init", "alpha_lr", "termination",
+               "termination_hidden", "squash_samples", "critic_layer_norm", "model_warmup", "model_ramp",
+               "model_ensemble", "alpha_only_decreases")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec
@@ -173,7 +175,7 @@ class SACSVG(Learner):
         step's first action."""
         with torch.no_grad():
             entropy = self.entropy_estimate(batch["obs"], noise["eta_policy"][0])
-        target = self.config.target_entropy * self.spec.act_dim
+        target = self.target_entropy(model_in=noise["eta_policy"].shape[0] > 1) * self.spec.act_dim
         temperature, only_decreases = self.temperature, self.config.alpha_only_decreases
 
         def temperature_loss() -> tuple[torch.Tensor, Report]:
@@ -184,6 +186,13 @@ class SACSVG(Learner):
 
         _, _, ok = step("alpha", temperature_loss)
         return {"alpha": self.temperature.alpha.detach(), "entropy": entropy.mean(), "alpha_ok": ok}
+
+    def target_entropy(self, model_in: bool) -> float:
+        """The temperature's target per action dimension: ``target_entropy_model`` once the model is in the
+        policy's estimate (read off the rollout's noise shape, so a compiled update re-traces once, as it does
+        for the horizon), ``target_entropy`` before, and throughout when it is unset."""
+        c = self.config
+        return c.target_entropy_model if model_in and c.target_entropy_model is not None else c.target_entropy
 
     def prepare_batch(self, batch: Batch) -> Batch:
         """The replayed transitions' inferred model noise, for the first step of the policy's rollout."""
