@@ -142,11 +142,10 @@ class AgentConfig:
         if self.compile_update and not LEARNERS[self.algo].compilable:
             supported = ", ".join(name for name, cls in LEARNERS.items() if cls.compilable)
             raise ValueError(f"compile_update is implemented for {supported} only, not {self.algo!r}")
-        for name in ("target_entropy", "alpha_init", "alpha_lr"):
-            if not math.isfinite(getattr(self, name)):
-                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
-        if self.target_entropy_model is not None and not math.isfinite(self.target_entropy_model):
-            raise ValueError(f"target_entropy_model must be finite or null, got {self.target_entropy_model}")
+        for name in ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):  # None: target_entropy_model unset
+                raise ValueError(f"{name} must be finite, got {value}")
         if self.model_warmup < 0:
             raise ValueError(f"model_warmup must be >= 0, got {self.model_warmup}")
         if self.model_ramp < 0:
@@ -196,9 +195,9 @@ def _coerce(name: str, value: Any, declared: Any) -> Any:
             if isinstance(value, bool) or float(value) != int(float(value)):
                 raise ValueError
             return int(float(value))
-        if declared == "float | None" and value is None:
-            return None
-        if declared in ("float", "float | None"):
+        if declared == "float | None":
+            return None if value is None else _coerce(name, value, "float")
+        if declared == "float":
             if isinstance(value, bool):
                 raise ValueError
             return float(value)
