@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.task import TaskSpec
+from .builtin import describe_task, task_names
 
 if TYPE_CHECKING:
     import torch
@@ -144,9 +145,7 @@ class TaskFile:
         if self.reward_topic:
             return None
         if self.reward_task:
-            from .registry import reward_fn
-
-            task_reward = reward_fn(self.reward_task)
+            task_reward = describe_task(self.reward_task).reward_torch
             return lambda s, a, s2: task_reward(self.unnormalise(s), a, self.unnormalise(s2))
         user = self._reward
         assert user is not None
@@ -435,8 +434,6 @@ def load_task_file(path: Path | str, robot_description: str | None = None) -> Ta
     reward_topic = reader.topic(reward, "topic", "reward", "")
     user_reward = entry_point(reward_function, reader, "reward.function") if reward_function else None
     if reward_task:
-        from .registry import task_names
-
         if reward_task not in task_names():
             raise reader.fail("reward.task", f"{reward_task!r} is not a registered task")
     termination = reader.mapping(data.get("termination"), "termination", ("function",))
