@@ -23,7 +23,6 @@ Every error is a :class:`TaskFileError` naming the file and the field, raised wh
 """
 from __future__ import annotations
 
-import importlib
 import math
 import xml.etree.ElementTree as ET  # noqa: S405 - parses the user's own URDF, not untrusted input
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.task import TaskSpec
 from .builtin import describe_task, task_names
+from .entry_points import import_beside
 
 if TYPE_CHECKING:
     import torch
@@ -247,12 +247,15 @@ class _Reader:
 
 
 def entry_point(spec: str, reader: _Reader, where: str) -> Callable[..., Any]:
-    """Import ``module:function``; a TaskFileError naming ``where`` when it does not import or is not callable."""
+    """Import ``module:function``, the module beside the task file first (``entry_points``); a TaskFileError
+    naming ``where`` when it does not import or is not callable."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise reader.fail(where, f"{spec!r} is not 'module:function'")
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise reader.fail(where, f"{module_name!r} is not a module name (dotted Python identifiers)")
     try:
-        module = importlib.import_module(module_name)
+        module = import_beside(module_name, reader.path.resolve().parent)
     except Exception as exc:  # noqa: BLE001 - any import failure of the user's module is this field's error
         raise reader.fail(where, f"cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
     target: Any = module
