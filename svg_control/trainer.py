@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from tqdm import tqdm
 
 from .core.algos import make_learner
 from .core.checkpoint import load_checkpoint, save_checkpoint
@@ -32,6 +31,7 @@ from .core.policy import GaussianPolicy
 from .core.serialization import load_policy_bytes, policy_to_bytes
 from .core.task import Task
 from .core.transition import Transition
+from .progress import progress_display
 from .tasks.registry import make_task
 
 EVAL_SEED_BASE = 1_000_000  # evaluation episodes never share seeds with training episodes
@@ -189,23 +189,23 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
         records.append(record)
         with metrics_path.open("a") as f:
             f.write(json.dumps(record) + "\n")
-        bar.set_postfix(ret=f"{record['eval_return_mean']:.1f}")
+        bar.note("eval return", f"{record['eval_return_mean']:.1f}")
 
     start = time.perf_counter()
     obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
-    bar = tqdm(total=settings.steps, initial=agent.env_steps, disable=not progress, desc=f"{settings.algo} on "
-               f"{settings.task}", unit="step", dynamic_ncols=True)
+    bar = progress_display(settings.steps, f"{settings.algo} on {settings.task}", initial=agent.env_steps,
+                           enabled=progress)
     if agent.env_steps == 0 or not resume:  # the start, or what the bag's transitions taught
         log_eval()
     while agent.env_steps < settings.steps:
         obs, ended = learn_step(agent, task, obs)
         if ended:
             obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
-        bar.update(1)
         if agent.env_steps % settings.eval_every == 0 or agent.env_steps == settings.steps:
             log_eval()
         if agent.env_steps % settings.checkpoint_every == 0 or agent.env_steps == settings.steps:
             save_checkpoint(agent, ckpt_dir)
+        bar.update(1)  # after the step's evaluation, so a progress line carries its return
     bar.close()
     save_policy(agent, out / "policy.safetensors")
     return records
@@ -221,9 +221,12 @@ def learn_from_bag(agent: Learner, bag: Path, progress: bool = False) -> int:
         agent.observe(transition)
     agent.close_interrupted_episode()  # online steps start a new episode
     updates = len(contents.transitions) * agent.config.updates_per_step
-    for _ in tqdm(range(updates), disable=not progress, desc=f"learning from {bag.name}", unit="update"):
+    bar = progress_display(updates, f"learning from {bag.name}", unit="update", enabled=progress)
+    for _ in range(updates):
         if agent.ready():
             agent.update()
+        bar.update(1)
+    bar.close()
     skipped = f", {contents.malformed} malformed skipped" if contents.malformed else ""
     print(f"{bag}: {len(contents.transitions)} transitions into the replay{skipped}", file=sys.stderr)
     return len(contents.transitions)

@@ -1,103 +1,26 @@
-"""Name -> task for every task the package ships (MuJoCo tasks and the core toy task).
+"""The one door to a task by name: a task the package ships (``builtin``) or a robot task file (``task_file``).
 
-Factories import their module lazily so that ``task_names()`` and the Gymnasium registration cost
-nothing (no MuJoCo import, no model compilation) until a task is actually built. ``task_spec`` and
-``reward_fn`` describe a task without building it at all (``Task.describe``): they never import
-MuJoCo, which is how the controller and learner nodes size themselves and learn. Both also take a robot
-task file (``task_file``): a robot that is not one of ours, described in YAML.
+``task_spec``, ``reward_fn`` and ``termination_fn`` describe a task without building it at all
+(``Task.describe``): they never import MuJoCo, which is how the controller and learner nodes size themselves
+and learn. Each also takes a task file: a robot that is not one of ours, described in YAML. The shipped
+table and ``make_task`` live in ``builtin`` (which a task file's ``reward: {task: NAME}`` also reads) and are
+named here too, so callers need only this module.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..core.task import Task, TaskSpec
+from ..core.task import TaskSpec
+from .builtin import TASKS, TaskFactory, describe_task, make_task, task_names
 from .task_file import is_task_file, load_task_file, task_file_name
 
 if TYPE_CHECKING:  # the launchers list task names without importing torch
     from ..core.estimators import RewardFn
 
-
-@dataclass(frozen=True)
-class TaskFactory:
-    """How to build one registered task, and how to describe it without its simulator."""
-
-    build: Callable[..., Task]
-    describe: Callable[..., Task]
-
-    def __call__(self, **overrides: Any) -> Task:
-        return self.build(**overrides)
-
-
-def _lazy(module: str, attr: str, **fixed: Any) -> TaskFactory:
-    def cls() -> type[Task]:
-        return getattr(importlib.import_module(module, __package__), attr)
-
-    def build(**overrides: Any) -> Task:
-        return cls()(**{**fixed, **overrides})
-
-    def describe(**overrides: Any) -> Task:
-        return cls().describe(**{**fixed, **overrides})
-
-    build.__doc__ = f"{module}.{attr}({', '.join(f'{k}={v!r}' for k, v in fixed.items())})"
-    return TaskFactory(build, describe)
-
-
-def _point_mass(**overrides: Any) -> Task:
-    from ..core.toy import point_mass
-
-    overrides.pop("seed", None)  # the toy task is seeded through reset(seed)
-    return point_mass(**overrides)
-
-
-TASKS: dict[str, TaskFactory] = {
-    "point_mass": TaskFactory(_point_mass, _point_mass),  # no simulator: describing it is building it
-    "hand_ball": _lazy(".hand_ball", "HandBall"),
-    "cartpole": _lazy(".cartpole", "Cartpole", swingup=False),
-    "cartpole_swingup": _lazy(".cartpole", "Cartpole", swingup=True),
-    "swimmer3": _lazy(".swimmer", "Swimmer", n_links=3),
-    "swimmer5": _lazy(".swimmer", "Swimmer", n_links=5),
-    "swimmer7": _lazy(".swimmer", "Swimmer", n_links=7),
-    "reacher": _lazy(".reacher", "Reacher", moving=False),
-    "reacher_moving": _lazy(".reacher", "Reacher", moving=True),
-    "gripper": _lazy(".gripper", "Gripper"),
-    "monoped": _lazy(".monoped", "Monoped"),
-    "half_cheetah": _lazy(".half_cheetah", "HalfCheetah", springs=False),
-    "half_cheetah_springs": _lazy(".half_cheetah", "HalfCheetah", springs=True),
-    "walker": _lazy(".walker", "Walker"),
-}
-
-
-def task_names() -> list[str]:
-    """All registered task names, in registry order."""
-    return list(TASKS)
-
-
-def _factory(name: str) -> TaskFactory:
-    """The factory of ``name`` (``gym:<env id>`` included); ValueError for an unknown name, listing the valid ones."""
-    from .gymnasium_task import PREFIX, GymnasiumTask, gymnasium_task_names
-
-    if name.startswith(PREFIX):  # Gymnasium's own MuJoCo environments (trainer and paper scripts only)
-        env_id = name[len(PREFIX):]
-        return TaskFactory(functools.partial(GymnasiumTask, env_id), functools.partial(GymnasiumTask.describe,
-                                                                                      env_id=env_id))
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join([*TASKS, *gymnasium_task_names()])}") \
-            from None
-
-
-def make_task(name: str, **overrides: Any) -> Task:
-    """Build task ``name``; keyword overrides go to its constructor (``horizon=``, ``actuator_noise=``, ``seed=`` ...).
-
-    Raises ValueError for an unknown name, listing the valid ones.
-    """
-    return _factory(name).build(**overrides)
+__all__ = ["TASKS", "TaskFactory", "config_name", "gym_id", "make_task", "reward_fn", "task_names", "task_spec",
+           "termination_fn", "valid_task"]
 
 
 def task_spec(name: str, **overrides: Any) -> TaskSpec:
@@ -108,7 +31,7 @@ def task_spec(name: str, **overrides: Any) -> TaskSpec:
     """
     if is_task_file(name):
         return load_task_file(name).spec
-    return _factory(name).describe(**overrides).spec
+    return describe_task(name, **overrides).spec
 
 
 def reward_fn(name: str, **overrides: Any) -> RewardFn | None:
@@ -119,14 +42,14 @@ def reward_fn(name: str, **overrides: Any) -> RewardFn | None:
     """
     if is_task_file(name):
         return load_task_file(name).reward_torch()
-    return _factory(name).describe(**overrides).reward_torch
+    return describe_task(name, **overrides).reward_torch
 
 
 def termination_fn(name: str, **overrides: Any) -> Callable[..., Any] | None:
     """The task's known termination in torch, (s, a, s') -> (B,) bool, or None where it has none."""
     if is_task_file(name):
         return load_task_file(name).terminated_torch()
-    return _factory(name).describe(**overrides).termination_torch()
+    return describe_task(name, **overrides).termination_torch()
 
 
 def config_name(name: str) -> str:

@@ -23,7 +23,6 @@ Every error is a :class:`TaskFileError` naming the file and the field, raised wh
 """
 from __future__ import annotations
 
-import importlib
 import math
 import xml.etree.ElementTree as ET  # noqa: S405 - parses the user's own URDF, not untrusted input
 from collections.abc import Callable
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.task import TaskSpec
+from .builtin import describe_task, task_names
+from .entry_points import import_beside
 
 if TYPE_CHECKING:
     import torch
@@ -144,9 +145,7 @@ class TaskFile:
         if self.reward_topic:
             return None
         if self.reward_task:
-            from .registry import reward_fn
-
-            task_reward = reward_fn(self.reward_task)
+            task_reward = describe_task(self.reward_task).reward_torch
             return lambda s, a, s2: task_reward(self.unnormalise(s), a, self.unnormalise(s2))
         user = self._reward
         assert user is not None
@@ -248,12 +247,15 @@ class _Reader:
 
 
 def entry_point(spec: str, reader: _Reader, where: str) -> Callable[..., Any]:
-    """Import ``module:function``; a TaskFileError naming ``where`` when it does not import or is not callable."""
+    """Import ``module:function``, the module beside the task file first (``entry_points``); a TaskFileError
+    naming ``where`` when it does not import or is not callable."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise reader.fail(where, f"{spec!r} is not 'module:function'")
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise reader.fail(where, f"{module_name!r} is not a module name (dotted Python identifiers)")
     try:
-        module = importlib.import_module(module_name)
+        module = import_beside(module_name, reader.path.resolve().parent)
     except Exception as exc:  # noqa: BLE001 - any import failure of the user's module is this field's error
         raise reader.fail(where, f"cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
     target: Any = module
@@ -435,8 +437,6 @@ def load_task_file(path: Path | str, robot_description: str | None = None) -> Ta
     reward_topic = reader.topic(reward, "topic", "reward", "")
     user_reward = entry_point(reward_function, reader, "reward.function") if reward_function else None
     if reward_task:
-        from .registry import task_names
-
         if reward_task not in task_names():
             raise reader.fail("reward.task", f"{reward_task!r} is not a registered task")
     termination = reader.mapping(data.get("termination"), "termination", ("function",))
