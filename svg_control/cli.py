@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--task-set", action="append", default=[], metavar="KEY=VALUE", help="task constructor override")
     t.add_argument("--from-bag", metavar="BAG", help="a rosbag2 of the task's transitions (svg-control record): it "
                    "fills the replay, one update per transition, then training goes on online up to --steps")
-    t.add_argument("--quiet", action="store_true", help="no progress output (neither the bar on a terminal nor the plain lines in a log)")
+    t.add_argument("--quiet", action="store_true", help="no progress output (no bar, no log lines)")
     t.set_defaults(func=cmd_train)
 
     r = sub.add_parser("record", help="record a running node set's experience as a rosbag2 (MCAP) until Ctrl-C")
