@@ -116,6 +116,7 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
         if interface == "ros2_control":
             if name == "simulator":
                 parameters.setdefault("interface", "ros2_control")
+                parameters.setdefault("command_units", "si")  # the shipped task file commands SI efforts
             elif name == "controller":
                 executable = "robot_controller"
                 if ours:
