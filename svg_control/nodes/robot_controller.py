@@ -70,9 +70,10 @@ def parameters() -> list[Param]:
               "as the robot; its task file is generated from the task's spec).", check=valid_task),
         Param("algo", "sac-svg", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
-        Param("trigger", "timer", "timer: act every control period on the newest samples (a robot); joint_states: "
-              "act on each new joint_states message (a simulator stepping once per command).",
-              choices=("timer", "joint_states")),
+        Param("trigger", "auto", "timer: act every control period on the newest samples (a robot); joint_states: "
+              "act on each new joint_states message, or observation for a registered task (a simulator stepping "
+              "once per command); auto: joint_states for a registered task (our simulator), timer for a task file.",
+              choices=("auto", "timer", "joint_states")),
         Param("autostart", True, "Configure and activate at start (a failed configure stops the process); false: "
               "wait for 'ros2 lifecycle set'."),
         Param("robot_description_topic", "/robot_description", "Where the URDF is latched, for a task file whose "
@@ -138,6 +139,8 @@ class RobotControllerNode(LifecycleNode):
         self.task = task = load_task_file(name, self.robot_description) if is_task_file(name) else \
             registered_task(name, self.p["controller_name"], self.p["watchdog_timeout"])
         self.spec = spec = task.spec
+        self.trigger = self.p["trigger"] if self.p["trigger"] != "auto" else \
+            "joint_states" if isinstance(task, RegisteredTask) else "timer"
         config = agent_config(self.p["algo"], self.p["agent_overrides"], task.name)
         self.runner = PolicyRunner(spec, config, torch.device(self.p["device"]), self.p["numpy_policy"],
                                    self.p["seed"])
@@ -147,7 +150,7 @@ class RobotControllerNode(LifecycleNode):
         self.terminated = task.terminated_torch()
         self.command_layout = layout(scalar_blocks(spec.joint_names, spec.act_dim, "u"))
         self.transition_codec = TransitionCodec(spec)
-        lockstep = self.p["trigger"] == "joint_states"
+        lockstep = self.trigger == "joint_states"
         self.entities: list[Any] = [
             self.create_publisher(Float64MultiArray, f"{task.controller}/commands", qos.COMMANDS),
             self.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS),
@@ -189,7 +192,7 @@ class RobotControllerNode(LifecycleNode):
         self.last_used_seq = 0
         self.stale_reason = None
         self.control_timers = [steady_timer(self, min(self.task.staleness_limit / 2, 0.05), self.on_staleness_check)]
-        if self.p["trigger"] == "timer":
+        if self.trigger == "timer":
             self.control_timers.append(steady_timer(self, self.task.control_period, self.on_timer))
         self.begin_episode()
         self.get_logger().info("active: commanding")
@@ -230,11 +233,11 @@ class RobotControllerNode(LifecycleNode):
         self.robot_description = msg.data
 
     def on_joint_states(self, msg: JointState) -> None:
-        if self._take(self.builder.add_joint_states, msg, "joint_states") and self.p["trigger"] == "joint_states":
+        if self._take(self.builder.add_joint_states, msg, "joint_states") and self.trigger == "joint_states":
             self.control_step()
 
     def on_observation(self, msg: Float64MultiArray) -> None:
-        if self._take(self.builder.add_observation, msg, "observation") and self.p["trigger"] == "joint_states":
+        if self._take(self.builder.add_observation, msg, "observation") and self.trigger == "joint_states":
             self.control_step()
 
     def on_imu(self, msg: Imu) -> None:
@@ -329,7 +332,7 @@ class RobotControllerNode(LifecycleNode):
     def _started(self) -> None:
         self.start_confirmed = True
         self.started_at = time.monotonic()
-        if self.p["trigger"] == "timer":
+        if self.trigger == "timer":
             self.start_seq = self.builder.state_seq  # only samples taken after the robot said it is ready
         elif self.builder.state_seq > self.start_seq:
             self.control_step()  # the new episode's first joint_states came before the answer
@@ -361,7 +364,7 @@ class RobotControllerNode(LifecycleNode):
                 and now - self.started_at > self.task.staleness_limit:
             self.start_confirmed = False  # the episode's first sample was lost: ask the robot again
             self._request_reset()
-        if self.state == RUNNING and self.p["trigger"] == "joint_states":
+        if self.state == RUNNING and self.trigger == "joint_states":
             reason = self.builder.stale(now)
             if reason is not None:
                 self._trip(reason)
@@ -372,7 +375,7 @@ class RobotControllerNode(LifecycleNode):
         t0 = time.perf_counter()
         if self.state == STARTING:
             if not (self.start_confirmed and self.builder.state_seq > self.start_seq):
-                if self.p["trigger"] == "timer":
+                if self.trigger == "timer":
                     self.send_safe()  # waiting for the robot or the operator: hold still
                 return
             self.state = RUNNING
@@ -417,7 +420,7 @@ class RobotControllerNode(LifecycleNode):
             self.pub_tr.publish(self.transition_codec.encode(transition))
             self.counters["transitions"] += 1
         if terminated or truncated:
-            if self.p["trigger"] == "timer":
+            if self.trigger == "timer":
                 self.send_safe()  # a lockstep simulator would step on it; it waits for the reset anyway
             self.end_episode()
             return True

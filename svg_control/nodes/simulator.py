@@ -58,9 +58,10 @@ from .task_io import EffortInterface, JointStateReader, make_task, task_names
 def parameters() -> list[Param]:
     return [
         Param("task", "point_mass", "Task to simulate (svg-control tasks lists them).", check=one_of(task_names())),
-        Param("interface", "step", "step: our packed 'step' topic and [-1, 1] controls (the lockstep controller); "
-              "ros2_control: joint_states and SI joint efforts on <controller_name>/commands, episodes reset only "
-              "through the reset service (what a ros2_control robot offers).", choices=("step", "ros2_control")),
+        Param("interface", "ros2_control", "ros2_control: observation and joint_states out, commands on "
+              "<controller_name>/commands (command_units), episodes reset only through the reset service (what a "
+              "ros2_control robot offers); step: our packed 'step' topic and the task's controls (the lockstep "
+              "controller).", choices=("step", "ros2_control")),
         Param("command_units", "control", "ros2_control interface: control: each actuator's control in the task's "
               "units (a registered task's generated task file); si: joint efforts in N m or N (motors on joints "
               "only; a hand-written task file such as robots/monoped.yaml).", choices=("control", "si")),
