@@ -107,7 +107,8 @@ def system(ros, tmp_path_factory):
     rec["step_times"] = stamps
     common = {"task": "point_mass", "diagnostics_period": 0.25}
     procs = {
-        "simulator": Proc("simulator", {**common, "mode": "realtime", "realtime_factor": 4.0}, tmp),
+        "simulator": Proc("simulator", {**common, "interface": "step", "mode": "realtime", "realtime_factor": 4.0},
+                          tmp),
         "controller": Proc("controller", {**common, "agent_overrides": OVERRIDES, "watchdog_timeout": 0.5}, tmp),
         "learner": Proc("learner", {**common, "agent_overrides": OVERRIDES, "checkpoint_dir": str(tmp / "ckpt"),
                                     "checkpoint_every": 10, "publish_every": 5}, tmp),

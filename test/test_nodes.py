@@ -56,7 +56,8 @@ def policy_like_controller() -> GaussianPolicy:
 
 # -- simulator ------------------------------------------------------------------------------------------
 def test_simulator_lockstep_publishes_and_drops_malformed_commands(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 0, **FAST})
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "interface": "step", "max_rate": 0.0, "learner_lead": 0,
+                                   **FAST})
     steps = probe.listen("step", Float64MultiArray, qos.STEP)
     observations = probe.listen("observation", Float64MultiArray, qos.OBSERVATION)
     joints = probe.listen("joint_states", JointState, qos.JOINT_STATES)
@@ -104,7 +105,8 @@ def test_simulator_lockstep_publishes_and_drops_malformed_commands(ros, probe):
 
 
 def test_simulator_realtime_substitutes_safe_action(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "mode": "realtime", "realtime_factor": 5.0, **FAST})
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "interface": "step", "mode": "realtime",
+                                   "realtime_factor": 5.0, **FAST})
     steps = probe.listen("step", Float64MultiArray, qos.STEP)
     ros.spin_for(1.0)  # 50 steps/s for 1 s, no controller
     assert 25 <= len(steps) <= 75
@@ -114,7 +116,8 @@ def test_simulator_realtime_substitutes_safe_action(ros, probe):
 
 
 def test_simulator_paced_by_learner_holds_steps_until_the_backlog_shrinks(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 3, "learner_timeout": 3.0,
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "interface": "step", "max_rate": 0.0, "learner_lead": 3,
+                                   "learner_timeout": 3.0,
                                          **FAST})
     steps = probe.listen("step", Float64MultiArray, qos.STEP)
     cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)

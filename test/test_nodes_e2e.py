@@ -113,7 +113,7 @@ def node_pids(marker: str) -> dict[str, list[int]]:
         except OSError:
             continue
         for name in ("simulator", "controller", "learner"):
-            if f"svg_control.nodes.{name}".encode() in cmdline:
+            if f"__node:={name}".encode() in cmdline:
                 out.setdefault(name, []).append(pid)
     return out
 

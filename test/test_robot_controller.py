@@ -1,9 +1,9 @@
 """The ros2_control controller (``robot_controller``) over real DDS: lifecycle, safety, and the monoped's path.
 
 A probe plays the robot (publishes joint_states, listens to the forward controller's commands); the
-controller runs in this process. The monoped through the simulator's ros2_control interface is checked
-against the lockstep ``step`` path transition by transition. A task-file error is tried on a real
-process, since stopping it is the behaviour under test.
+controller runs in this process. The monoped through the simulator's ros2_control interface, by its
+generated and its hand-written task file, is checked against the lockstep ``step`` path transition by
+transition. A task-file error is tried on a real process, since stopping it is the behaviour under test.
 """
 from __future__ import annotations
 
@@ -190,23 +190,31 @@ def test_a_wrong_task_file_fails_configure_naming_the_field(controller, tmp_path
     assert "'commands.interface'" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.timeout(120)
-def test_the_monoped_through_ros2_control_is_the_monoped_through_step(ros):
-    """Same seeds, the policy's mean: the ros2_control path (SI joint_states, SI efforts, reset by Trigger)
-    gives the step path's transitions. The first episode is left out: the step path loses its first
-    observation to the start-up race (the controller's watchdog starts the loop)."""
+MONOPED_FILE = Path(__file__).resolve().parents[1] / "svg_control" / "robots" / "monoped.yaml"
+# how each path reaches the monoped: (simulator parameters, controller class, controller parameters)
+MONOPED_PATHS = {
+    "step": ({"interface": "step"}, ControllerNode, {}),
+    "generated": ({"interface": "ros2_control"}, RobotControllerNode, {"trigger": "joint_states"}),
+    "task_file": ({"interface": "ros2_control", "command_units": "si"}, RobotControllerNode,
+                  {"trigger": "joint_states", "task": str(MONOPED_FILE)}),
+}
+
+
+@pytest.mark.timeout(180)
+def test_the_monoped_gives_the_same_transitions_on_every_path(ros):
+    """Same seeds, the policy's mean: the task file generated from the monoped (its observation vector, its
+    controls), the shipped hand-written file (SI joint_states, SI efforts) and the step path give the same
+    transitions. The first episode is left out: the step path loses its first observation to the start-up
+    race (the controller's watchdog starts the loop)."""
     from test_nodes_support import Probe
 
-    def run(interface: str) -> list:
-        probe = ros.add(Probe(ros.context, name=f"probe_{interface}"))
-        got = probe.listen(f"/{interface}/transitions", Float64MultiArray, qos.TRANSITIONS)
-        sim = ros.make(SimulatorNode, {"task": "monoped", "interface": interface, "max_rate": 0.0,
-                                       "learner_lead": 0, "publish_clock": False}, namespace=interface)
-        if interface == "ros2_control":
-            ctrl = ros.make(RobotControllerNode, {"task": "monoped", "trigger": "joint_states",
-                                                  "deterministic": True}, namespace=interface)
-        else:
-            ctrl = ros.make(ControllerNode, {"task": "monoped", "deterministic": True}, namespace=interface)
+    def run(path: str) -> list:
+        sim_params, cls, ctrl_params = MONOPED_PATHS[path]
+        probe = ros.add(Probe(ros.context, name=f"probe_{path}"))
+        got = probe.listen(f"/{path}/transitions", Float64MultiArray, qos.TRANSITIONS)
+        sim = ros.make(SimulatorNode, {"task": "monoped", "max_rate": 0.0, "learner_lead": 0, "publish_clock": False,
+                                       **sim_params}, namespace=path)
+        ctrl = ros.make(cls, {"task": "monoped", "deterministic": True, **ctrl_params}, namespace=path)
         assert ros.spin_until(lambda: len(got) >= 650, 60.0)
         for node in (ctrl, sim, probe):
             ros.remove(node)
@@ -217,15 +225,17 @@ def test_the_monoped_through_ros2_control_is_the_monoped_through_step(ros):
         ends = [i for i, t in enumerate(transitions) if t.truncated]
         return transitions[ends[0] + 1:ends[2] + 1]
 
-    step, robot = episodes_1_2(run("step")), episodes_1_2(run("ros2_control"))
-    assert len(step) == len(robot) == 400
-    for field in ("obs", "action", "next_obs"):
-        a = np.array([getattr(t, field) for t in step])
-        b = np.array([getattr(t, field) for t in robot])
-        assert np.abs(a - b).max() < 1e-9, field
-    rewards = np.array([[t.reward for t in step], [t.reward for t in robot]])
-    assert np.abs(rewards[0] - rewards[1]).max() < 1e-4  # the controller's reward is the task's, in float32
-    assert [t.truncated for t in step] == [t.truncated for t in robot]
+    step = episodes_1_2(run("step"))
+    for path in ("generated", "task_file"):
+        robot = episodes_1_2(run(path))
+        assert len(step) == len(robot) == 400, path
+        for field in ("obs", "action", "next_obs"):
+            a = np.array([getattr(t, field) for t in step])
+            b = np.array([getattr(t, field) for t in robot])
+            assert np.abs(a - b).max() < 1e-9, (path, field)
+        rewards = np.array([[t.reward for t in step], [t.reward for t in robot]])
+        assert np.abs(rewards[0] - rewards[1]).max() < 1e-4, path  # the controller's reward is the task's, in float32
+        assert [t.truncated for t in step] == [t.truncated for t in robot], path
 
 
 def test_limits_from_the_latched_robot_description(ros, probe, controller, tmp_path):

@@ -158,7 +158,7 @@ def test_the_observation_is_built_from_the_named_joints_in_any_order(tmp_path):
         builder.add_joint_states(joint_states(["a", "b"], [float("nan"), 0], [0, 0], [0, 0]), now=2.0)
     with pytest.raises(Refused, match="missing or not finite"):  # effort read but not sent
         builder.add_joint_states(joint_states(["a", "b"], [0, 0], [0, 0]), now=2.0)
-    assert builder.joint_seq == 1  # refused messages changed nothing
+    assert builder.state_seq == 1  # refused messages changed nothing
 
 
 def test_imu_and_odometry_fields(tmp_path):

@@ -29,10 +29,9 @@ ARGUMENTS = (
     Argument("namespace", "", "ROS namespace of the three nodes (e.g. actor_0); topics move with it."),
     Argument("use_sim_time", "auto", "Every node on /clock (the simulator's simulated time); stamps are sim time. "
              "auto: true with our simulator, false for a task file's robot (which has no /clock)."),
-    Argument("interface", "auto", "How the controller talks to the robot: ros2_control (joint_states and SI "
-             "commands on <controller>/commands, the lifecycle robot_controller; what a real robot offers) or "
-             "step (our simulator's packed lockstep topic, the fast path). auto: ros2_control where the task ships "
-             "a task file (svg_control/robots: the monoped) or is one, else step."),
+    Argument("interface", "auto", "How the controller talks to the robot: ros2_control (the lifecycle "
+             "robot_controller on the robot's sensors and <controller>/commands; what a real robot offers) or "
+             "step (our simulator's packed lockstep topic and the lockstep controller). auto: ros2_control."),
     Argument("params_file", "", "An extra ROS 2 parameter file, applied after config/defaults.yaml."),
     Argument("run_dir", "", "Run directory of the learner (checkpoints, config.yaml, metrics.jsonl). Empty: "
              "$ROS_HOME/svg_control/runs/<namespace or 'default'>/<task> for ros2 launch, runs/[<namespace>/]<task> "
@@ -104,20 +103,18 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     if unknown:
         raise LaunchArgumentError(unknown[0], f"no such argument; arguments are {', '.join(DEFAULTS)}")
     v = {**DEFAULTS, **{k: str(x) for k, x in values.items() if k != "task"}}
-    from .task_io import config_name, is_task_file, shipped_task_file
+    from .task_io import config_name, is_task_file
 
     robot_file = is_task_file(task)
     if robot_file and not Path(task).expanduser().is_file():
         raise LaunchArgumentError("task", f"no task file {task}")
     interface = v["interface"].strip().lower()
     if interface == "auto":
-        interface = "ros2_control" if robot_file or shipped_task_file(task) is not None else "step"
+        interface = "ros2_control"
     elif interface not in ("step", "ros2_control"):
         raise LaunchArgumentError("interface", f"{interface!r} is not auto, ros2_control or step")
     elif interface == "step" and robot_file:
         raise LaunchArgumentError("interface", "a task file's robot is reached through ros2_control only")
-    elif interface == "ros2_control" and not robot_file and shipped_task_file(task) is None:
-        raise LaunchArgumentError("interface", f"task {task!r} ships no task file for ros2_control; use step")
     run_name = config_name(task) if robot_file else task
     namespace = v["namespace"].strip()
     if namespace and not all(c.isalnum() or c in "_/" for c in namespace):

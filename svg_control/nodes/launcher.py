@@ -91,7 +91,8 @@ def _stop(procs: Sequence[subprocess.Popen], grace: float) -> None:
 def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, duration: float | None = None,
            namespace: str = "", grace: float = 10.0, config_directory: Path | None = None,
            env: Mapping[str, str] | None = None, quiet: bool = False, log_level: str = "",
-           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = (), interface: str = "step") -> int:
+           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = (),
+           interface: str = "ros2_control") -> int:
     """Run the node set for ``task`` until a signal, ``duration`` seconds, a node refusing its parameters, or
     every node ending; return the exit code."""
     specs = node_set(task, overrides, config_directory, extra_param_files, interface)

@@ -72,20 +72,22 @@ def config_files(directory: Path | None = None) -> tuple[Path, ...]:
 
 def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None,
              config_directory: Path | None = None, extra_param_files: tuple[Path, ...] = (),
-             interface: str = "step") -> list[NodeSpec]:
+             interface: str = "ros2_control") -> list[NodeSpec]:
     """The nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node, applied after
     ``config/defaults.yaml`` and then ``extra_param_files`` (the ``params_file`` launch argument).
 
-    ``interface``: ``step`` runs the lockstep ``controller`` on our simulator's packed ``step`` topic;
-    ``ros2_control`` runs the simulator as a ros2_control robot (SI ``joint_states`` and effort commands) and
-    the lifecycle ``robot_controller`` on it, with the task file the package ships for ``task``
-    (``svg_control/robots``). A task file as ``task`` is someone else's robot: controller and learner only.
+    ``interface``: ``ros2_control`` runs the simulator as a ros2_control robot (its ``observation`` and
+    ``joint_states`` out, each actuator's control in) and the lifecycle ``robot_controller`` on it, under the
+    node name ``controller``, with the task file generated from the task's spec (``robot_task``) and stepping
+    once per observation (``trigger: joint_states``); ``step`` runs the lockstep ``controller`` on our
+    simulator's packed ``step`` topic. A task file as ``task`` is someone else's robot: controller and learner
+    only.
 
-    ValueError for a task the registry does not have (before any process starts), a ros2_control interface
-    for a task without a task file, or an unknown node.
+    ValueError for a task the registry does not have (before any process starts), an unknown interface, or an
+    unknown node.
     """
     from ..tasks.registry import task_names
-    from .task_io import is_task_file, shipped_task_file
+    from .task_io import is_task_file
 
     robot_file: Path | None = None
     if is_task_file(task):
@@ -95,13 +97,8 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
         interface = "ros2_control"
     elif task not in task_names():
         raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}, or a task file (*.yaml)")
-    elif interface == "ros2_control":
-        robot_file = shipped_task_file(task)
-        if robot_file is None:
-            raise ValueError(f"task {task!r} ships no ros2_control task file (svg_control/robots/{task}.yaml); "
-                             "use the step interface")
-    elif interface != "step":
-        raise ValueError(f"interface {interface!r} is not step or ros2_control")
+    elif interface not in ("ros2_control", "step"):
+        raise ValueError(f"interface {interface!r} is not ros2_control or step")
     files = config_files(config_directory) + tuple(extra_param_files)
     overrides = overrides or {}
     unknown = sorted(set(overrides) - set(NODES) - set(OPTIONAL_NODES))
@@ -113,14 +110,13 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
     for name in names:
         parameters = dict(overrides.get(name, {}))
         executable, node_task = name, task
-        if interface == "ros2_control":
+        if interface == "step":
             if name == "simulator":
-                parameters.setdefault("interface", "ros2_control")
-            elif name == "controller":
-                executable = "robot_controller"
-                if ours:
-                    parameters.setdefault("trigger", "joint_states")  # our simulator steps once per command
-            if name in ("controller", "learner"):
+                parameters.setdefault("interface", "step")
+        else:
+            if name == "controller":
+                executable = "robot_controller"  # trigger auto: once per observation of our simulator
+            if name in ("controller", "learner") and robot_file is not None:
                 node_task = str(robot_file)
         specs.append(NodeSpec(executable=executable, module=f"{PACKAGE}.nodes.{executable}", name=name,
                               param_files=files, task=node_task, parameters=parameters))

@@ -90,7 +90,7 @@ def check_robot(task: TaskFile, seconds: float, node: RobotProbe, executor: Sing
     else:
         gaps = np.diff(node.stamps) if len(node.stamps) > 1 else np.array([seconds])
         rate = (len(node.stamps) - 1) / max(node.stamps[-1] - node.stamps[0], 1e-9) if len(node.stamps) > 1 else 0.0
-        usable = node.builder.joint_seq
+        usable = node.builder.state_seq
         ok = usable > 0 and "joint_states" not in node.refused and rate >= 0.9 / task.control_period
         detail = f"{n} messages, {rate:.1f} Hz (the control period asks for {1 / task.control_period:.1f}), " \
                  f"longest gap {gaps.max() * 1e3:.0f} ms"

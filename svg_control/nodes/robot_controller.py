@@ -2,29 +2,34 @@
 
 A managed (lifecycle) node named ``controller``:
 
-* **configure** loads the task (a task file, ``tasks/task_file.py``, or a registered task with a shipped
-  file, ``svg_control/robots/<task>.yaml``) and builds the policy; a wrong file fails here with its field
-  named (``autostart`` then stops the process with exit code 2).
+* **configure** loads the task (a task file, ``tasks/task_file.py``, or a registered task, whose task file
+  ``robot_task`` generates from its spec: our simulator as the robot) and builds the policy; a wrong file
+  fails here with its field named (``autostart`` then stops the process with exit code 2).
 * **activate** starts episodes and commands; **deactivate** sends the safe command at once and stops;
   ``estop`` (std_srvs/SetBool) is deactivate (true) and activate (false).
 
 Reads the task file's ``joint_states`` (sensor_msgs/JointState) and, where the observation needs them,
-``sensor_msgs/Imu`` and ``nav_msgs/Odometry``; writes ``<controller>/commands`` (Float64MultiArray in the
-task file's joint order, SI units: what ros2_control's forward_command_controller takes),
+``sensor_msgs/Imu`` and ``nav_msgs/Odometry`` (a registered task: the simulator's ``observation``, instead);
+writes ``<controller>/commands`` (Float64MultiArray in the task file's joint order, SI units: what
+ros2_control's forward_command_controller takes; a registered task's controls),
 ``transitions`` for the learner, ``episode_return`` and ``/diagnostics``; takes ``policy_weights``.
 
 The control step (``trigger``): ``timer`` acts every control period on the newest samples (a real robot;
-the forward controller holds the last command between steps); ``joint_states`` acts on every new
-joint_states message (a simulator stepping once per command, like ours in lockstep). Either way:
+the forward controller holds the last command between steps); ``joint_states`` acts on every new state
+message, joint_states or a registered task's observation (a simulator stepping once per command, like ours
+in lockstep). Either way:
 
 * samples older than the task's ``staleness_limit`` (or refused ones: a missing joint, a NaN) send the
   safe command (zero effort/velocity, or hold the current position) and no transition;
 * commands are the policy's action mapped onto the joint limits, clamped there and rate-limited
-  (``commands.max_rate``); a rate-limited step publishes no transition (its log-prob would not be exact);
+  (``commands.max_rate``, and the ``max_command_rate`` parameter); a rate-limited step publishes no transition
+  (its log-prob would not be exact);
 * the reward is the task's torch reward of (s, a, s') (or the newest value on the reward topic); an
   episode ends at ``episode_length`` steps or when the termination function says so; the next one starts
   when the robot's ``std_srvs/Trigger`` answers (``episode_start.trigger``) or when the operator calls our
-  ``start_episode`` service. The controller never waits for the learner.
+  ``start_episode`` service. The controller never waits for the learner. An episode whose first sample
+  does not come within the staleness limit of the robot's answer is asked for again (a lockstep simulator
+  waits for a command, so a lost first sample would stall the loop).
 """
 from __future__ import annotations
 
@@ -47,11 +52,12 @@ from . import qos
 from .codecs import MalformedMessage, TransitionCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .messages import array_msg, layout, scalar_blocks
-from .params import Param, ParameterError, agent_config, declare_all, torch_device
+from .params import Param, ParameterError, agent_config, declare_all, relative_topic, torch_device
 from .policy_runner import PolicyRunner
 from .robot_io import CommandShaper, ObservationBuilder, Refused
+from .robot_task import RegisteredTask, registered_task
 from .runtime import run_node, steady_timer
-from .task_io import is_task_file, load_task_file, robot_description_for, shipped_task_file, valid_task
+from .task_io import is_task_file, load_task_file, robot_description_for, valid_task
 
 STARTING, RUNNING, INACTIVE = "starting", "running", "inactive"
 
@@ -60,18 +66,26 @@ def parameters() -> list[Param]:
     from ..core.config import ALGORITHMS
 
     return [
-        Param("task", "monoped", "A robot task file (*.yaml, docs/ROBOTS.md), or a registered task that ships one "
-              "(svg_control/robots/<task>.yaml).", check=valid_task),
+        Param("task", "monoped", "A robot task file (*.yaml, docs/ROBOTS.md), or a registered task (our simulator "
+              "as the robot; its task file is generated from the task's spec).", check=valid_task),
         Param("algo", "sac-svg", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
-        Param("trigger", "timer", "timer: act every control period on the newest samples (a robot); joint_states: "
-              "act on each new joint_states message (a simulator stepping once per command).",
-              choices=("timer", "joint_states")),
+        Param("trigger", "auto", "timer: act every control period on the newest samples (a robot); joint_states: "
+              "act on each new joint_states message, or observation for a registered task (a simulator stepping "
+              "once per command); auto: joint_states for a registered task (our simulator), timer for a task file.",
+              choices=("auto", "timer", "joint_states")),
         Param("autostart", True, "Configure and activate at start (a failed configure stops the process); false: "
               "wait for 'ros2 lifecycle set'."),
         Param("robot_description_topic", "/robot_description", "Where the URDF is latched, for a task file whose "
               "commands.limits_from is robot_description."),
         Param("robot_description_timeout", 10.0, "Seconds to wait at start for that URDF.", low=0.0, high=3600.0),
+        Param("controller_name", "effort_controller", "Registered task: commands go to <controller_name>/commands "
+              "(a task file names its own commands.controller).", check=relative_topic),
+        Param("watchdog_timeout", 0.5, "Registered task: seconds without a fresh observation before the safe "
+              "command is sent (a task file has its own staleness_limit).", low=0.01, high=60.0),
+        Param("max_command_rate", 0.0, "Largest change of a command per second, in command units (per simulated/"
+              "robot second: steps x dt); 0 = no limit. A task file's commands.max_rate applies as well: the "
+              "tighter one wins. The safe command is never limited.", low=0.0, high=1e9, read_only=False),
         Param("device", "cpu", "Torch device of the policy: cpu or cuda[:N].", check=torch_device),
         Param("numpy_policy", True, "Evaluate the policy with a verified numpy mirror on CPU."),
         Param("deterministic", False, "Send the policy mean instead of a sample.", read_only=False),
@@ -83,30 +97,11 @@ def parameters() -> list[Param]:
     ]
 
 
-def task_file_of(task: str) -> str:
-    """The task file a ``task`` parameter names (itself, or the one shipped for a registered task)."""
-    if is_task_file(task):
-        return task
-    shipped = shipped_task_file(task)
-    if shipped is None:
-        raise ValueError(f"task {task!r} has no ros2_control task file (svg_control/robots/{task}.yaml); give a "
-                         "task file, or use the lockstep controller (interface:=step)")
-    return str(shipped)
-
-
-def task_file_or_name(task: str) -> str:
-    """``task_file_of(task)``, or ``task`` itself when it has none (configure then says so)."""
-    try:
-        return task_file_of(task)
-    except ValueError:
-        return task  # configure reports it
-
-
 class RobotControllerNode(LifecycleNode):
     def __init__(self, name: str = "controller", **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self.p = declare_all(self, parameters())
-        self.robot_description = robot_description_for(self, task_file_or_name(self.p["task"]),
+        self.robot_description = robot_description_for(self, self.p["task"],
                                                         self.p["robot_description_topic"],
                                                         self.p["robot_description_timeout"])
         if self.robot_description is None:  # a later one (robot_state_publisher started after us) for a re-configure
@@ -140,8 +135,12 @@ class RobotControllerNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def _configure(self) -> None:
-        self.task = task = load_task_file(task_file_of(self.p["task"]), self.robot_description)
+        name = self.p["task"]
+        self.task = task = load_task_file(name, self.robot_description) if is_task_file(name) else \
+            registered_task(name, self.p["controller_name"], self.p["watchdog_timeout"])
         self.spec = spec = task.spec
+        self.trigger = self.p["trigger"] if self.p["trigger"] != "auto" else \
+            "joint_states" if isinstance(task, RegisteredTask) else "timer"
         config = agent_config(self.p["algo"], self.p["agent_overrides"], task.name)
         self.runner = PolicyRunner(spec, config, torch.device(self.p["device"]), self.p["numpy_policy"],
                                    self.p["seed"])
@@ -151,7 +150,7 @@ class RobotControllerNode(LifecycleNode):
         self.terminated = task.terminated_torch()
         self.command_layout = layout(scalar_blocks(spec.joint_names, spec.act_dim, "u"))
         self.transition_codec = TransitionCodec(spec)
-        lockstep = self.p["trigger"] == "joint_states"
+        lockstep = self.trigger == "joint_states"
         self.entities: list[Any] = [
             self.create_publisher(Float64MultiArray, f"{task.controller}/commands", qos.COMMANDS),
             self.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS),
@@ -166,6 +165,9 @@ class RobotControllerNode(LifecycleNode):
             self.create_service(SetBool, "estop", self.on_estop),
             self.create_service(Trigger, "start_episode", self.on_start_episode),
         ]
+        if isinstance(task, RegisteredTask):
+            self.entities.append(self.create_subscription(Float64MultiArray, task.observation_topic,
+                                                          self.on_observation, qos.OBSERVATION))
         if task.imu_topic:
             self.entities.append(self.create_subscription(Imu, task.imu_topic, self.on_imu, qos_profile_sensor_data))
         if task.odometry_topic:
@@ -180,7 +182,8 @@ class RobotControllerNode(LifecycleNode):
         if not hasattr(self, "diagnostics_publisher"):  # once: a re-configure keeps reporting under the first name
             self.diagnostics_publisher = DiagnosticsPublisher(self, spec.name, self.diagnostics,
                                                               self.p["diagnostics_period"])
-        self.get_logger().info(f"configured {spec.name} from {task.path}: {spec.obs_dim} observations, "
+        source = "its spec" if isinstance(task, RegisteredTask) else str(task.path)
+        self.get_logger().info(f"configured {spec.name} from {source}: {spec.obs_dim} observations, "
                                f"{task.interface} commands on {task.controller}/commands for "
                                f"{', '.join(spec.joint_names)}")
 
@@ -189,7 +192,7 @@ class RobotControllerNode(LifecycleNode):
         self.last_used_seq = 0
         self.stale_reason = None
         self.control_timers = [steady_timer(self, min(self.task.staleness_limit / 2, 0.05), self.on_staleness_check)]
-        if self.p["trigger"] == "timer":
+        if self.trigger == "timer":
             self.control_timers.append(steady_timer(self, self.task.control_period, self.on_timer))
         self.begin_episode()
         self.get_logger().info("active: commanding")
@@ -230,7 +233,11 @@ class RobotControllerNode(LifecycleNode):
         self.robot_description = msg.data
 
     def on_joint_states(self, msg: JointState) -> None:
-        if self._take(self.builder.add_joint_states, msg, "joint_states") and self.p["trigger"] == "joint_states":
+        if self._take(self.builder.add_joint_states, msg, "joint_states") and self.trigger == "joint_states":
+            self.control_step()
+
+    def on_observation(self, msg: Float64MultiArray) -> None:
+        if self._take(self.builder.add_observation, msg, "observation") and self.trigger == "joint_states":
             self.control_step()
 
     def on_imu(self, msg: Imu) -> None:
@@ -292,7 +299,7 @@ class RobotControllerNode(LifecycleNode):
         self.episode_return = 0.0
         self.t = 0
         self.start_confirmed = False
-        self.start_seq = self.builder.joint_seq
+        self.start_seq = self.builder.state_seq
         self.reset_requested_at = time.monotonic()
         self.reset_future: Any = None
         if self.reset_client is None:
@@ -324,9 +331,10 @@ class RobotControllerNode(LifecycleNode):
 
     def _started(self) -> None:
         self.start_confirmed = True
-        if self.p["trigger"] == "timer":
-            self.start_seq = self.builder.joint_seq  # only samples taken after the robot said it is ready
-        elif self.builder.joint_seq > self.start_seq:
+        self.started_at = time.monotonic()
+        if self.trigger == "timer":
+            self.start_seq = self.builder.state_seq  # only samples taken after the robot said it is ready
+        elif self.builder.state_seq > self.start_seq:
             self.control_step()  # the new episode's first joint_states came before the answer
 
     def end_episode(self) -> None:
@@ -352,7 +360,11 @@ class RobotControllerNode(LifecycleNode):
                     self.get_logger().warning(f"{self.task.reset_service} did not answer within "
                                               f"{self.task.reset_timeout:g} s; asking again")
                 self._request_reset()
-        if self.state == RUNNING and self.p["trigger"] == "joint_states":
+        elif self.state == STARTING and self.reset_client is not None and self.builder.state_seq == self.start_seq \
+                and now - self.started_at > self.task.staleness_limit:
+            self.start_confirmed = False  # the episode's first sample was lost: ask the robot again
+            self._request_reset()
+        if self.state == RUNNING and self.trigger == "joint_states":
             reason = self.builder.stale(now)
             if reason is not None:
                 self._trip(reason)
@@ -362,8 +374,8 @@ class RobotControllerNode(LifecycleNode):
             return
         t0 = time.perf_counter()
         if self.state == STARTING:
-            if not (self.start_confirmed and self.builder.joint_seq > self.start_seq):
-                if self.p["trigger"] == "timer":
+            if not (self.start_confirmed and self.builder.state_seq > self.start_seq):
+                if self.trigger == "timer":
                     self.send_safe()  # waiting for the robot or the operator: hold still
                 return
             self.state = RUNNING
@@ -371,9 +383,9 @@ class RobotControllerNode(LifecycleNode):
         if reason is not None:
             self._trip(reason)
             return
-        if self.builder.joint_seq == self.last_used_seq:
+        if self.builder.state_seq == self.last_used_seq:
             return  # no new sample since the last step: the forward controller holds the last command
-        self.last_used_seq = self.builder.joint_seq
+        self.last_used_seq = self.builder.state_seq
         if self.stale_reason is not None:
             self.get_logger().info("sensors fresh again: commanding")
             self.stale_reason = None
@@ -398,7 +410,7 @@ class RobotControllerNode(LifecycleNode):
         terminated = False
         if self.terminated is not None:
             with torch.no_grad():
-                a = torch.as_tensor(np.clip(action, -1.0, 1.0), dtype=torch.float32)[None]
+                a = torch.as_tensor(np.clip(action, self.spec.low, self.spec.high), dtype=torch.float32)[None]
                 terminated = bool(self.terminated(torch.as_tensor(s, dtype=torch.float32)[None], a,
                                                   torch.as_tensor(obs, dtype=torch.float32)[None])[0])
         truncated = not terminated and self.t >= self.task.episode_length
@@ -408,7 +420,7 @@ class RobotControllerNode(LifecycleNode):
             self.pub_tr.publish(self.transition_codec.encode(transition))
             self.counters["transitions"] += 1
         if terminated or truncated:
-            if self.p["trigger"] == "timer":
+            if self.trigger == "timer":
                 self.send_safe()  # a lockstep simulator would step on it; it waits for the reset anyway
             self.end_episode()
             return True
@@ -419,7 +431,7 @@ class RobotControllerNode(LifecycleNode):
             value, self.reward_value = self.reward_value, None
             return value
         with torch.no_grad():
-            a = torch.as_tensor(np.clip(action, -1.0, 1.0), dtype=torch.float32)[None]
+            a = torch.as_tensor(np.clip(action, self.spec.low, self.spec.high), dtype=torch.float32)[None]
             value = self.reward(torch.as_tensor(s, dtype=torch.float32)[None], a,
                                 torch.as_tensor(s2, dtype=torch.float32)[None])
         return float(value[0])
@@ -432,7 +444,7 @@ class RobotControllerNode(LifecycleNode):
             self.send_safe()
             return
         action, log_prob, version = acted
-        command, exact = self.shaper.command(action)
+        command, exact = self.shaper.command(action, self.p["max_command_rate"])
         self._send(command)
         if not exact:
             self.counters["rate_limited_commands"] += 1

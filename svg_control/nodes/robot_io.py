@@ -2,10 +2,12 @@
 
 * :class:`ObservationBuilder` keeps the newest valid ``sensor_msgs/JointState`` (and ``Imu``,
   ``nav_msgs/Odometry`` where the task file reads them) and builds the observation of a task file from
-  them. A message that lacks a named joint or carries a NaN/Inf where the observation reads is refused
+  them; for a registered task (``robot_task``) the robot's own observation vector is the one sample. A
+  message that lacks a named joint or carries a NaN/Inf where the observation reads is refused
   (the caller counts and drops it); a sample older than the staleness limit makes the observation
   unavailable, which sends the safe command.
-* :class:`CommandShaper` maps the policy's [-1, 1] action onto the joints' limits in SI units, clamps,
+* :class:`CommandShaper` maps the policy's action (in the spec's action range: [-1, 1] for a task file) onto
+  the joints' limits in SI units (a registered task's controls as they are), clamps,
   rate-limits, and gives the safe command of the interface: zero effort or velocity, or holding the
   current position.
 
@@ -44,11 +46,21 @@ class _Sample:
 
 
 class ObservationBuilder:
-    """The task file's observation from the newest joint_states / imu / odometry samples."""
+    """The task file's observation from the newest joint_states / imu / odometry samples, or from the robot's
+    observation vector (a registered task's, ``robot_task``).
+
+    ``state_seq`` counts the samples that make a new state: joint_states, or the observation vector where the
+    task reads it (then joint_states are not needed at all).
+    """
 
     def __init__(self, task: TaskFile) -> None:
+        from .codecs import ObservationCodec
+        from .robot_task import OBSERVATION_SOURCE
+
         self.task = task
         self.entries = task.observation
+        self.vector_codec = ObservationCodec(task.spec) \
+            if any(e.source == OBSERVATION_SOURCE for e in self.entries) else None
         self.joint_names = tuple(dict.fromkeys((*task.observed_joints, *(j.name for j in task.joints))))
         self.commanded = tuple(j.name for j in task.joints)
         self.imu_fields = [e.name for e in self.entries if e.source == "imu"]
@@ -56,6 +68,7 @@ class ObservationBuilder:
         # column of each joint entry in the joint sample (-1 for IMU/odometry): computed once, not per step
         self.columns = [(_ROW[e.field], self.joint_names.index(e.name)) if e.source == "joint" else None
                         for e in self.entries]
+        self.vector_columns = [i for i, e in enumerate(self.entries) if e.source == OBSERVATION_SOURCE]
         self.commanded_columns = [self.joint_names.index(n) for n in self.commanded]
         self.offset = np.array([e.offset for e in self.entries])
         self.scale = np.array([e.scale for e in self.entries])
@@ -63,7 +76,8 @@ class ObservationBuilder:
         self.joints: _Sample | None = None  # (position, velocity, effort) rows per joint_names entry
         self.imu: _Sample | None = None
         self.odometry: _Sample | None = None
-        self.joint_seq = 0
+        self.vector: _Sample | None = None
+        self.state_seq = 0
 
     # -- samples -----------------------------------------------------------------------------------------
     def add_joint_states(self, msg: Any, now: float) -> None:
@@ -85,8 +99,21 @@ class ObservationBuilder:
         for e, column in zip(self.entries, self.columns):
             if column is not None and not math.isfinite(rows[column]):
                 raise Refused(f"joint_states {e.field} of {e.name} is missing or not finite")
-        self.joint_seq += 1
-        self.joints = _Sample(rows, now, self.joint_seq)
+        if self.vector_codec is None:
+            self.state_seq += 1
+        self.joints = _Sample(rows, now, self.state_seq)
+
+    def add_observation(self, msg: Any, now: float) -> None:
+        """Keep the robot's observation vector ``msg`` as the newest state sample, or raise Refused (a wrong
+        length or layout, a NaN/Inf, a value beyond ``messages.MAX_ABS``)."""
+        if self.vector_codec is None:
+            raise Refused("this task does not read an observation vector")
+        try:
+            values = self.vector_codec.decode(msg)
+        except ValueError as exc:  # MalformedMessage
+            raise Refused(str(exc)) from None
+        self.state_seq += 1
+        self.vector = _Sample(values, now, self.state_seq)
 
     def add_imu(self, msg: Any, now: float) -> None:
         self.imu = self._other(msg, self.imu_fields, "imu", now)
@@ -105,8 +132,11 @@ class ObservationBuilder:
     def stale(self, now: float) -> str | None:
         """Why the newest samples are unusable (missing or older than the staleness limit), or None."""
         limit = self.task.staleness_limit
-        for what, sample, needed in (("joint_states", self.joints, True), ("imu", self.imu, bool(self.imu_fields)),
-                                     ("odometry", self.odometry, bool(self.odometry_fields))):
+        vector = self.vector_codec is not None
+        for what, sample, needed in (("joint_states", self.joints, not vector),
+                                     ("imu", self.imu, bool(self.imu_fields)),
+                                     ("odometry", self.odometry, bool(self.odometry_fields)),
+                                     ("observation", self.vector, vector)):
             if not needed:
                 continue
             if sample is None:
@@ -117,6 +147,8 @@ class ObservationBuilder:
 
     def observation(self) -> np.ndarray:
         """The normalised observation of the newest samples (call after ``stale`` said None)."""
+        if self.vector is not None and len(self.vector_columns) == len(self.entries):
+            return (self.vector.values - self.offset) * self.scale  # a registered task: the robot's own vector
         assert self.joints is not None
         rows = self.joints.values
         imu = iter(self.imu.values if self.imu is not None else ())
@@ -143,16 +175,23 @@ class CommandShaper:
 
     def __init__(self, task: TaskFile) -> None:
         self.task = task
+        self.action_low, self.action_high = task.spec.low, task.spec.high
         self.low = np.array([j.low for j in task.joints])
         self.high = np.array([j.high for j in task.joints])
-        self.max_step = task.max_command_rate * task.control_period  # 0: no rate limit
         self.last: np.ndarray | None = None
 
-    def command(self, action: np.ndarray) -> tuple[np.ndarray, bool]:
-        """(the SI command of ``action``, whether it is exactly the policy's: not rate-limited)."""
-        si = np.clip(self.task.command_si(np.clip(action, -1.0, 1.0)), self.low, self.high)
-        if self.max_step > 0.0 and self.last is not None and float(np.abs(si - self.last).max()) > self.max_step:
-            return np.clip(si, self.last - self.max_step, self.last + self.max_step), False
+    def command(self, action: np.ndarray, max_rate: float = 0.0) -> tuple[np.ndarray, bool]:
+        """(the SI command of ``action``, whether it is exactly the policy's: not rate-limited).
+
+        A command changes by at most ``max_rate`` (> 0) or the task's ``max_command_rate`` (> 0) per second,
+        the tighter of the two, times the control period.
+        """
+        si = np.clip(self.task.command_si(np.clip(action, self.action_low, self.action_high)), self.low, self.high)
+        rates = [r for r in (max_rate, self.task.max_command_rate) if r > 0.0]
+        if rates and self.last is not None:
+            max_step = min(rates) * self.task.control_period
+            if float(np.abs(si - self.last).max()) > max_step:
+                return np.clip(si, self.last - max_step, self.last + max_step), False
         return si, True
 
     def safe(self, positions: np.ndarray | None) -> np.ndarray | None:

@@ -7,10 +7,13 @@ Subscribes ``<controller_name>/commands`` (Float64MultiArray, one value per actu
 Service ``reset`` (std_srvs/Trigger) starts a new episode.
 
 Interfaces: ``step`` (the lockstep controller's fast path) takes the task's controls in [-1, 1] and resets
-itself at the end of an episode. ``ros2_control`` is what a ros2_control robot offers: commands are SI joint
-efforts (the forward effort controller's topic, each divided by its motor's gear to give the control), it
-publishes no ``step`` or ``episode_return`` (the controller, which ends episodes, does), holds the last
-command between commands, and resets only when ``reset`` is called.
+itself at the end of an episode. ``ros2_control`` is what a ros2_control robot offers: it publishes no ``step``
+or ``episode_return`` (the controller, which ends episodes, does), holds the last command between commands,
+and resets only when ``reset`` is called. Its commands (``command_units``) are each actuator's control
+(``control``: what the task file generated from a registered task sends, ``robot_task``) or SI joint efforts
+(``si``: the forward effort controller's topic, each divided by its motor's gear to give the control; for
+tasks whose actuators are all motors on joints, as a hand-written task file such as
+``robots/monoped.yaml`` commands them).
 
 Modes:
 
@@ -55,9 +58,13 @@ from .task_io import EffortInterface, JointStateReader, make_task, task_names
 def parameters() -> list[Param]:
     return [
         Param("task", "point_mass", "Task to simulate (svg-control tasks lists them).", check=one_of(task_names())),
-        Param("interface", "step", "step: our packed 'step' topic and [-1, 1] controls (the lockstep controller); "
-              "ros2_control: joint_states and SI joint efforts on <controller_name>/commands, episodes reset only "
-              "through the reset service (what a ros2_control robot offers).", choices=("step", "ros2_control")),
+        Param("interface", "ros2_control", "ros2_control: observation and joint_states out, commands on "
+              "<controller_name>/commands (command_units), episodes reset only through the reset service (what a "
+              "ros2_control robot offers); step: our packed 'step' topic and the task's controls (the lockstep "
+              "controller).", choices=("step", "ros2_control")),
+        Param("command_units", "control", "ros2_control interface: control: each actuator's control in the task's "
+              "units (a registered task's generated task file); si: joint efforts in N m or N (motors on joints "
+              "only; a hand-written task file such as robots/monoped.yaml).", choices=("control", "si")),
         Param("mode", "lockstep", "lockstep: one step per command; realtime: step on a timer at 1/dt.",
               choices=("lockstep", "realtime")),
         Param("controller_name", "effort_controller", "Commands arrive on <controller_name>/commands.",
@@ -96,11 +103,11 @@ class SimulatorNode(Node):
         self.joints = JointStateReader(self.task)
         self.ros2_control = self.p["interface"] == "ros2_control"
         self.effort: EffortInterface | None = None
-        if self.ros2_control:
+        if self.ros2_control and self.p["command_units"] == "si":
             try:
                 self.effort = EffortInterface(self.task)
             except (ValueError, AttributeError) as exc:
-                raise ParameterError("interface", f"task {spec.name!r} cannot be a ros2_control robot: {exc}") \
+                raise ParameterError("command_units", f"task {spec.name!r} takes no SI joint efforts: {exc}") \
                     from None
         self.step_codec = StepCodec(spec)
         self.observation_codec = ObservationCodec(spec)
@@ -170,6 +177,7 @@ class SimulatorNode(Node):
         self.commands += 1
         if self.effort is not None:
             action = self.effort.to_ctrl(action)
+        if self.ros2_control:
             self.held = action  # a forward command controller holds its last command
         allowed = self.learner_allows()
         if self.lockstep and self.p["max_rate"] <= 0 and allowed:

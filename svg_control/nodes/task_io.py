@@ -6,7 +6,6 @@ need its spec and reward alone (``task_spec``, ``reward_fn``), which load no phy
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -100,12 +99,6 @@ def is_task_file(name: str) -> bool:
     from ..tasks.task_file import is_task_file as is_file
 
     return is_file(name)
-
-
-def shipped_task_file(task: str) -> Path | None:
-    """The ros2_control task file the package ships for registered task ``task`` (``robots/<task>.yaml``)."""
-    path = Path(__file__).resolve().parents[1] / "robots" / f"{task}.yaml"
-    return path if path.is_file() else None
 
 
 class EffortInterface:

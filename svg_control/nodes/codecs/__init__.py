@@ -10,7 +10,7 @@ log and drop.
 message                codec                       sender -> receiver
 =====================  ==========================  ==========================================
 ``step``               :class:`StepCodec`          simulator -> controller
-``observation``        :class:`ObservationCodec`   simulator -> anyone (rqt, loggers)
+``observation``        :class:`ObservationCodec`   simulator -> controller (and rqt, loggers)
 ``<ctrl>/commands``    :class:`CommandCodec`       controller -> simulator (or a robot)
 ``transitions``        :class:`TransitionCodec`    controller -> learner
 ``policy_weights``     :class:`WeightsCodec`       learner -> controller
@@ -18,7 +18,8 @@ message                codec                       sender -> receiver
 """
 from ..messages import MalformedMessage
 from .commands import CommandCodec
-from .step import STEP_FIELDS, ObservationCodec, Step, StepCodec
+from .observation import ObservationCodec
+from .step import STEP_FIELDS, Step, StepCodec
 from .transitions import TransitionCodec
 from .weights import WeightsCodec
 

@@ -24,7 +24,8 @@ import numpy as np
 from std_msgs.msg import Float64MultiArray
 
 from ...core.task import TaskSpec
-from ..messages import MAX_ABS, MAX_SEQ, MalformedMessage, array_msg, checked_vector, layout, scalar_blocks
+from ..messages import MAX_ABS, MAX_SEQ, MalformedMessage, array_msg, checked_vector, layout
+from .observation import ObservationCodec
 
 #: The scalars after the observation, in wire order.
 STEP_FIELDS = ("reward", "terminated", "truncated", "first", "fresh", "seq")
@@ -45,17 +46,6 @@ class Step:
     @property
     def done(self) -> bool:
         return self.terminated or self.truncated
-
-
-class ObservationCodec:
-    """``observation``: the observation alone, one labelled dimension per observation value."""
-
-    def __init__(self, spec: TaskSpec) -> None:
-        self.blocks = scalar_blocks(spec.obs_labels, spec.obs_dim, "s")
-        self.layout = layout(self.blocks)
-
-    def encode(self, obs: np.ndarray) -> Float64MultiArray:
-        return array_msg(obs, self.layout)
 
 
 class StepCodec:
