@@ -35,7 +35,7 @@ setup(
         ("share/" + package_name + "/config", glob("config/*.yaml")),
         ("share/" + package_name + "/sim", glob("sim/*.xml")),
     ],
-    package_data={package_name: ["py.typed", "algo_configs/*.yaml", "algo_configs/tasks/*.yaml", "robots/*.yaml"]},
+    package_data={package_name: ["py.typed", "algo_configs/tasks/*.yaml", "robots/*.yaml"]},
     python_requires=">=3.10",
     install_requires=[
         "numpy>=1.24",

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from svg_control.core.algos import make_learner
-from svg_control.core.config import build_config
 from svg_control.core.numpy_policy import mirror
 from svg_control.core.policy import GaussianPolicy
+from svg_control.core.settings import build_config
 from svg_control.core.transition import Transition
 from svg_control.nodes.launcher import command
 from svg_control.nodes.node_set import node_set

@@ -24,14 +24,16 @@ import time
 
 import torch
 
-from svg_control.core.config import ALGORITHMS, parse_override
+from svg_control.core.algos import ALGORITHMS
+from svg_control.core.config import parse_override
 from svg_control.trainer import RunSettings, build_agent, learn_step
 
 
 def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0,
                      overrides: dict | None = None, algo: str = "svg1-er") -> tuple[float, float]:
     """(CPU, wall) env steps/s of ``algo``'s training loop, after ``warmup`` steps."""
-    agent, task, _ = build_agent(RunSettings(task_name, algo, warmup + steps, seed, overrides=overrides or {}))
+    agent, task, _ = build_agent(RunSettings(task_name, algo=algo, steps=warmup + steps, seed=seed,
+                                             overrides=overrides or {}))
     obs = task.reset(seed=seed)
     cpu0 = wall0 = 0.0
     for i in range(warmup + steps):

@@ -24,9 +24,9 @@ import time
 import numpy as np
 import torch
 
-from svg_control.core.algos import make_learner
-from svg_control.core.config import ALGORITHMS, LEARNERS, build_config
+from svg_control.core.algos import ALGORITHMS, LEARNERS, make_learner
 from svg_control.core.learner import Learner, episode_tensors
+from svg_control.core.settings import build_config
 from svg_control.core.task import TaskSpec
 from svg_control.core.transition import Transition
 

@@ -10,7 +10,8 @@ import argparse
 import os
 import sys
 
-from .core.config import ALGORITHMS, parse_override
+from .core.algos import ALGORITHMS, DEFAULT_ALGORITHM
+from .core.config import parse_override
 
 
 def _overrides(items: list[str]) -> dict:
@@ -128,11 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="headless training of one algorithm on one task")
     t.add_argument("--task")
-    t.add_argument("--algo", choices=ALGORITHMS, default="sac-svg",
-                   help="default sac-svg: maximum-entropy SVG(H) with twin LayerNorm Q critics on real TD targets "
-                        "and 10000 updates of plain SAC before the model enters the policy's estimate (SAC-SVG(H), "
-                        "Amos et al. 2021), the default of every task and of the nodes; svg1-er is the paper's "
-                        "SVG(1)-ER exactly as published; the others are the paper's SVG(inf), SVG(1), SVG(k), SVG(0) "
+    t.add_argument("--algo", choices=ALGORITHMS, default=DEFAULT_ALGORITHM,
+                   help=f"default {DEFAULT_ALGORITHM}: maximum-entropy SVG(H) with twin LayerNorm Q critics on "
+                        "real TD targets and 10000 updates of plain SAC before the model enters the policy's "
+                        "estimate (SAC-SVG(H), Amos et al. 2021), the default of every task and of the nodes; "
+                        "svg1-er is the paper's SVG(1)-ER exactly as published; the others are the paper's SVG(inf), "
+                        "SVG(1), SVG(k), SVG(0) "
                         "and its DPG, actor-critic and planner baselines")
     t.add_argument("--steps", type=int)
     t.add_argument("--seed", type=int, default=0)

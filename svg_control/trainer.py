@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ import numpy as np
 import torch
 import yaml
 
-from .core.algos import make_learner
+from .core.algos import DEFAULT_ALGORITHM, make_learner
 from .core.checkpoint import load_checkpoint, save_checkpoint
-from .core.config import build_config
 from .core.learner import Learner
 from .core.policy import GaussianPolicy
 from .core.serialization import load_policy_bytes, policy_to_bytes
+from .core.settings import build_config, recorded_settings
 from .core.task import Task
 from .core.transition import Transition
 from .progress import progress_display
@@ -40,8 +40,9 @@ EVAL_SEED_BASE = 1_000_000  # evaluation episodes never share seeds with trainin
 @dataclass
 class RunSettings:
     task: str
-    algo: str
+    _: KW_ONLY
     steps: int
+    algo: str = DEFAULT_ALGORITHM
     seed: int = 0
     eval_every: int = 1000
     eval_episodes: int = 5
@@ -128,29 +129,9 @@ def read_settings(out: str | Path) -> RunSettings:
     keys = ("task", "algo", "steps", "seed", "eval_every", "eval_episodes", "checkpoint_every", "device",
             "task_overrides", "overrides", "from_bag")
     settings = RunSettings(**{k: doc[k] for k in keys if k in doc})
-    if isinstance(doc.get("agent"), dict):
-        settings.overrides = recorded_agent(doc["agent"])
+    if isinstance(doc.get("agent"), dict):  # the settings it was trained with (core/settings.py)
+        settings.overrides = recorded_settings(settings.algo, doc["agent"])
     return settings
-
-
-def recorded_agent(agent: dict[str, Any]) -> dict[str, Any]:
-    """The hyperparameters a run actually used, as overrides: its recorded agent config, and for a field the
-    recording lacks (added to the package after the run), the field's dataclass default, which is the
-    behaviour the package had before the field existed. So a run keeps loading as it was trained when an
-    algorithm's defaults change later (sac-svg's ``squash_samples``, say)."""
-    import dataclasses
-
-    from .core.config import AgentConfig
-
-    out = {}
-    for f in dataclasses.fields(AgentConfig):
-        if f.name == "algo":
-            continue
-        if f.name in agent:
-            out[f.name] = agent[f.name]
-        elif f.default is not dataclasses.MISSING:
-            out[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
-    return out
 
 
 def train(settings: RunSettings, out: str | Path, resume: bool = False, progress: bool = True) -> list[dict]:

@@ -17,7 +17,7 @@ from test_nodes_support import Probe, pick_domain
 
 from svg_control.bags import FLOAT64_ARRAY, INFO_TOPIC, BagError, BagWriter, read_transitions, typestore
 from svg_control.core.algos import make_learner
-from svg_control.core.config import build_config
+from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
 from svg_control.nodes import messages, qos

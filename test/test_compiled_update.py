@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from svg_control.core.algos import make_learner
-from svg_control.core.config import build_config
 from svg_control.core.learner import Learner
+from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
 

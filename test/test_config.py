@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from svg_control.core.config import ALGORITHMS, build_config, task_defaults
+from svg_control.core.algos import ALGORITHMS
+from svg_control.core.settings import build_config, task_defaults
 from svg_control.nodes.params import agent_config
 from svg_control.tasks.registry import task_names
 from svg_control.trainer import RunSettings, build_agent
@@ -38,12 +39,12 @@ def test_a_task_file_inherits_its_base_and_overrides_it():
 
 
 def test_a_base_cycle_is_refused_naming_it(tmp_path, monkeypatch):
-    import svg_control.core.config as config
+    import svg_control.core.settings as settings
 
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "a.yaml").write_text("base: b\n")
     (tmp_path / "tasks" / "b.yaml").write_text("base: a\n")
-    monkeypatch.setattr(config, "ALGO_CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(settings, "ALGO_CONFIG_DIR", tmp_path)
     with pytest.raises(ValueError, match="a -> b -> a"):
         task_defaults("a", "svg1-er")
 

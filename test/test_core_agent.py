@@ -12,22 +12,25 @@ import numpy as np
 import pytest
 import torch
 
-from svg_control.core.algos import make_learner
-from svg_control.core.config import ALGORITHMS, AgentConfig, build_config, parse_override
+from svg_control.core.algos import ALGORITHMS, make_learner
+from svg_control.core.algos.svg1 import SVG1ERConfig
+from svg_control.core.config import parse_override
 from svg_control.core.learner import Learner
+from svg_control.core.settings import build_config, settings_class
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
 from svg_control.trainer import evaluate_policy
 
 #: small networks so that all algorithms run in a few seconds each
 SMALL = {"policy_hidden": [16, 16], "critic_hidden": [32, 32], "model_hidden": [8, 8], "reward_hidden": [16],
-         "batch_size": 32, "planner_rollouts": 4, "planner_horizon": 20}
-#: sac-svg's own defaults that SMALL does not already shrink (it waits for 256 transitions)
-SMALL_SAC_SVG = {"min_replay": 64, "termination_hidden": [16]}
+         "batch_size": 32}
+#: algorithms' own settings that SMALL does not already shrink (sac-svg waits for 256 transitions)
+SMALL_OWN = {"planner": {"planner_rollouts": 4, "planner_horizon": 20},
+             "sac-svg": {"min_replay": 64, "termination_hidden": [16]}}
 
 
 def small(algo: str) -> dict:
-    return {**SMALL, **(SMALL_SAC_SVG if algo == "sac-svg" else {})}
+    return {**SMALL, **SMALL_OWN.get(algo, {})}
 
 
 def run(agent: Learner, task, steps: int, seed: int = 0) -> list[dict[str, float]]:
@@ -330,8 +333,8 @@ def test_nan_reward_fn_skips_the_policy_update_and_keeps_weights_finite(algo):
 def test_unknown_algorithm_names_the_valid_ones():
     task = point_mass()
     for build in (lambda: build_config("svg2"),
-                  lambda: make_learner("svg2", task.spec, task.reward_torch, AgentConfig()),
-                  lambda: AgentConfig(algo="svg2")):
+                  lambda: make_learner("svg2", task.spec, task.reward_torch, SVG1ERConfig()),
+                  lambda: settings_class("svg2")):
         with pytest.raises(ValueError, match="svg2") as info:
             build()
         assert all(name in str(info.value) for name in ALGORITHMS)

@@ -17,8 +17,8 @@ import torch
 
 from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import LATEST, CheckpointError, load_checkpoint, read_manifest, save_checkpoint
-from svg_control.core.config import build_config
 from svg_control.core.learner import Learner
+from svg_control.core.settings import build_config
 from svg_control.core.toy import LinearGaussianTask, point_mass
 from svg_control.core.transition import Transition
 

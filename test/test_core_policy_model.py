@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from svg_control.core import estimators as est
-from svg_control.core.config import AgentConfig
+from svg_control.core.algos.svg1 import SVG1ERConfig
 from svg_control.core.model import DynamicsModel
 from svg_control.core.networks import BatchedMLP
 from svg_control.core.normalizer import RunningNorm
@@ -253,12 +253,12 @@ def test_importance_weights_exactly_one_on_policy():
     policy = make_policy()
     s = torch.randn(100, 4)
     a = policy.sample(s, torch.randn(100, 3)).detach()
-    w = est.importance_weights(policy, s, a, policy.log_prob(s, a).detach(), AgentConfig().iw_truncation)
+    w = est.importance_weights(policy, s, a, policy.log_prob(s, a).detach(), SVG1ERConfig().iw_truncation)
     assert torch.equal(w, torch.ones(100))
 
 
 def test_importance_weights_ratio_and_truncation():
-    assert AgentConfig().iw_truncation == 5.0
+    assert SVG1ERConfig().iw_truncation == 5.0
     policy = make_policy()
     s = torch.randn(6, 4)
     a = policy.sample(s, torch.randn(6, 3)).detach()

@@ -39,9 +39,9 @@ from test_nodes_support import Probe, node_command, node_env, node_learner, node
 
 from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, read_manifest
-from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import policy_to_bytes, read_policy_bytes
+from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.nodes import messages, qos
 from svg_control.nodes.codecs import StepCodec
@@ -225,7 +225,7 @@ CHECKPOINT_LOOP = textwrap.dedent("""
     import sys, numpy as np
     from svg_control.core.algos import make_learner
     from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
-    from svg_control.core.config import build_config
+    from svg_control.core.settings import build_config
     from svg_control.core.toy import point_mass
     from svg_control.core.transition import Transition
     task = point_mass()

@@ -18,10 +18,10 @@ from std_msgs.msg import Float64, Float64MultiArray, Int64, UInt8MultiArray
 from std_srvs.srv import SetBool, Trigger
 from test_nodes_support import node_command, node_env, pick_domain
 
-from svg_control.core.config import build_config
 from svg_control.core.learner import build_policy
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import load_policy_bytes, policy_to_bytes
+from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition, wire_labels
 from svg_control.nodes import messages, qos

@@ -11,8 +11,8 @@ pytest.importorskip("std_msgs")
 
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray  # noqa: E402 - after the importorskip
 
-from svg_control.core.config import build_config  # noqa: E402
 from svg_control.core.policy import GaussianPolicy  # noqa: E402
+from svg_control.core.settings import build_config  # noqa: E402
 from svg_control.core.task import TaskSpec  # noqa: E402
 from svg_control.core.transition import Transition, wire_labels  # noqa: E402
 from svg_control.nodes import messages  # noqa: E402

@@ -20,9 +20,9 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import UInt8MultiArray
 from test_nodes_support import Probe, node_env, pick_domain, processes_with
 
-from svg_control.core.config import build_config
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import load_policy_bytes
+from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 
 DOMAIN = pick_domain()

@@ -148,8 +148,8 @@ def default_algo() -> str:
 
 def node_policy(task: str = "point_mass", **overrides: Any):
     """The policy a controller with the default algorithm builds for ``task`` (its weights fit)."""
-    from svg_control.core.config import build_config
     from svg_control.core.learner import build_policy
+    from svg_control.core.settings import build_config
     from svg_control.tasks.registry import task_spec
 
     return build_policy(task_spec(task), build_config(default_algo(), overrides, task=task))
@@ -158,7 +158,7 @@ def node_policy(task: str = "point_mass", **overrides: Any):
 def node_learner(task: str = "point_mass", **overrides: Any):
     """A learner like the learner node's with the default algorithm (its checkpoints load into the node)."""
     from svg_control.core.algos import make_learner
-    from svg_control.core.config import build_config
+    from svg_control.core.settings import build_config
     from svg_control.tasks.registry import reward_fn, task_spec
 
     algo = default_algo()

@@ -16,7 +16,7 @@ from test_core_agent import run
 
 from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from svg_control.core.config import build_config
+from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.trainer import evaluate_policy
 
@@ -224,7 +224,7 @@ SAC_SVG_OPTION_VALUES = {"model_horizon": 2, "target_entropy": -2.0, "target_ent
 @pytest.mark.parametrize("option", list(SAC_SVG_OPTION_VALUES))
 def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
     value = SAC_SVG_OPTION_VALUES[option]
-    with pytest.raises(ValueError, match=f"{option} applies to sac-svg only"):
+    with pytest.raises(ValueError, match=f"{option} is not a setting of svg1-er; its settings are: "):
         build_config("svg1-er", {option: value})
 
 
@@ -268,7 +268,7 @@ def test_the_squashed_policy_infers_the_noise_it_drew():
 
 
 def test_squash_samples_is_refused_for_the_paper_algorithms():
-    with pytest.raises(ValueError, match="squash_samples applies to sac-svg only"):
+    with pytest.raises(ValueError, match="squash_samples is not a setting of svg1-er; its settings are: "):
         build_config("svg1-er", {"squash_samples": True})
 
 

@@ -42,8 +42,8 @@ def test_root_x_is_for_the_reward_only(name):
     """The kept root x reaches the reward but no network: policy, V, model and the controller's mirror
     give the same output whatever x is (a runner's x grows without bound)."""
     from svg_control.core.algos import make_learner
-    from svg_control.core.config import build_config
     from svg_control.core.numpy_policy import mirror
+    from svg_control.core.settings import build_config
 
     task = make_task(name)
     assert task.spec.reward_only_dims == (0,)
@@ -69,7 +69,7 @@ def test_root_x_is_for_the_reward_only(name):
 
 
 def test_gym_tasks_read_their_own_hyperparameter_file():
-    from svg_control.core.config import build_config
+    from svg_control.core.settings import build_config
 
     cheetah = build_config("svg1-er", task="gym:HalfCheetah-v5")
     assert cheetah.sigma_min == 0.3 and cheetah.policy_hidden == (128, 128)

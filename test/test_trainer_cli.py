@@ -200,7 +200,7 @@ def test_non_numeric_or_malformed_override_exits_2(override, tmp_path, capsys):
 def test_a_run_recorded_before_a_new_option_loads_as_it_was_trained(tmp_path):
     """A run's config.yaml without a field added later (sac-svg's squash_samples, whose sac-svg default changed
     to true) rebuilds with the field's old behaviour, so its policy still loads."""
-    from svg_control.core.config import build_config
+    from svg_control.core.settings import build_config
     from svg_control.trainer import read_settings
 
     config = build_config("sac-svg").to_dict()

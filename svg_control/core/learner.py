@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import torch
@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn.utils import get_total_norm
 
 from . import estimators as est
+from .config import AgentConfig
 from .critic import QCritic, ValueCritic, make_target, polyak_update
 from .model import DynamicsModel
 from .normalizer import RunningNorm
@@ -34,9 +35,6 @@ from .replay import ReplayBuffer
 from .reward_model import RewardModel
 from .task import TaskSpec
 from .transition import Transition
-
-if TYPE_CHECKING:  # config imports the algorithm table, which imports this module
-    from .config import AgentConfig
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 #: a task's known termination: (s, a, s') -> (B,) bool, True where the transition ends the episode
@@ -110,6 +108,8 @@ class Learner:
 
     #: the algorithm's registered name (``core/algos/__init__.py``)
     name: ClassVar[str]
+    #: the algorithm's settings class: its fields are every setting it reads, its defaults what it ships with
+    settings: ClassVar[type[AgentConfig]]
     #: None (no critic), "value" (V(s)) or "action_value" (Q(s, a))
     critic_kind: ClassVar[str | None] = None
     #: whether V is fitted with truncated importance weights, reported as ``iw_mean``
@@ -120,18 +120,13 @@ class Learner:
     on_policy: ClassVar[bool] = False
     #: the update body has no host-side branching or draws, so ``compile_update`` may trace it
     compilable: ClassVar[bool] = False
-    #: the config fields only this algorithm reads: set for another algorithm, they are refused (the
-    #: paper's algorithms declare none: shared settings and recorded runs pass their fields to all of them)
-    options: ClassVar[tuple[str, ...]] = ()
-    #: one of the 2015 paper's algorithms (per-task ``paper:`` settings apply to it)
-    from_paper: ClassVar[bool] = True
 
     def __init__(self, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig, seed: int = 0,
                  device: str | torch.device = "cpu", termination_fn: TerminationFn | None = None) -> None:
         config.validate()
         #: the task's known termination, where it has one (``termination: known`` uses it)
         self.termination_fn = termination_fn
-        if config.algo != self.name:
+        if config.algo != self.name or not isinstance(config, self.settings):
             raise ValueError(f"config is for {config.algo!r} but the learner runs {self.name!r}")
         self.spec, self.config, self.device = spec, config, torch.device(device)
         self.dtype = torch.get_default_dtype()

@@ -47,11 +47,11 @@ from .task_io import task_names, task_spec
 
 
 def parameters() -> list[Param]:
-    from ..core.config import ALGORITHMS
+    from ..core.algos import ALGORITHMS, DEFAULT_ALGORITHM
 
     return [
         Param("task", "point_mass", "Task whose spec sizes the policy.", check=one_of(task_names())),
-        Param("algo", "sac-svg", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
+        Param("algo", DEFAULT_ALGORITHM, "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
         Param("controller_name", "effort_controller", "Commands go to <controller_name>/commands.",
               check=relative_topic),

@@ -97,7 +97,7 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     ``driver`` is "ros2" or "svg-control" (only the default run directory differs). LaunchArgumentError
     names the first wrong argument; an unknown name is one too.
     """
-    from ..core.config import ALGORITHMS
+    from ..core.algos import ALGORITHMS
 
     unknown = sorted(set(values) - set(DEFAULTS) - {"task"})
     if unknown:

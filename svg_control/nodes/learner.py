@@ -67,12 +67,12 @@ INGEST_BATCH = 256
 
 
 def parameters() -> list[Param]:
-    from ..core.config import ALGORITHMS
+    from ..core.algos import ALGORITHMS, DEFAULT_ALGORITHM
 
     return [
         Param("task", "point_mass", "Task, or a robot task file (*.yaml): its torch reward is differentiated by "
               "the learner (a reward on a topic is learned).", check=valid_task),
-        Param("algo", "sac-svg", "SVG algorithm or baseline (sac-svg: maximum-entropy SVG(H); "
+        Param("algo", DEFAULT_ALGORITHM, "SVG algorithm or baseline (sac-svg: maximum-entropy SVG(H); "
                                  "svg1-er: the paper's SVG(1)-ER).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, e.g. '{batch_size: 128}'."),
         Param("device", "cpu", "Torch device for training: cpu or cuda[:N].", check=torch_device),

@@ -63,12 +63,12 @@ STARTING, RUNNING, INACTIVE = "starting", "running", "inactive"
 
 
 def parameters() -> list[Param]:
-    from ..core.config import ALGORITHMS
+    from ..core.algos import ALGORITHMS, DEFAULT_ALGORITHM
 
     return [
         Param("task", "monoped", "A robot task file (*.yaml, docs/ROBOTS.md), or a registered task (our simulator "
               "as the robot; its task file is generated from the task's spec).", check=valid_task),
-        Param("algo", "sac-svg", "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
+        Param("algo", DEFAULT_ALGORITHM, "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
         Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
         Param("trigger", "auto", "timer: act every control period on the newest samples (a robot); joint_states: "
               "act on each new joint_states message, or observation for a registered task (a simulator stepping "

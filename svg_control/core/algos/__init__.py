@@ -20,10 +20,9 @@ targets, learned termination).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
+from ..config import AgentConfig
 from ..learner import Learner, RewardFn, TerminationFn
 from ..task import TaskSpec
 from .ac import ActorCritic
@@ -35,13 +34,12 @@ from .svg1 import SVG1, SVG1ER
 from .svg_inf import SVGInf
 from .svgk import SVGK
 
-if TYPE_CHECKING:  # config validates names against LEARNERS, so it imports this table
-    from ..config import AgentConfig
-
 #: every algorithm by the name configs, the CLI and the nodes use
 LEARNERS: dict[str, type[Learner]] = {cls.name: cls for cls in (SVGInf, SVG1, SVG1ER, SVG0, SVGK, DPG, ActorCritic,
                                                                  Planner, SACSVG)}
 ALGORITHMS: tuple[str, ...] = tuple(LEARNERS)
+#: the algorithm the CLI, the trainer and the nodes run when none is named
+DEFAULT_ALGORITHM = SACSVG.name
 
 
 def learner_class(algo: str) -> type[Learner]:
@@ -55,7 +53,7 @@ def learner_class(algo: str) -> type[Learner]:
 def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: AgentConfig,
                  seed: int = 0, device: str | torch.device = "cpu", termination_fn: TerminationFn | None = None
                  ) -> Learner:
-    """Build the learner registered as ``algo`` with ``config`` (``config.build_config``), compiled if it asks.
+    """Build the learner registered as ``algo`` with ``config`` (``settings.build_config``), compiled if it asks.
 
     ``compile_update: true`` wraps the learner's own update body in ``torch.compile``
     (``core/compiled_update.py``); torch.compile is imported only then.
@@ -71,4 +69,4 @@ def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: 
     return learner
 
 
-__all__ = ["ALGORITHMS", "LEARNERS", "Learner", "learner_class", "make_learner"]
+__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "LEARNERS", "Learner", "learner_class", "make_learner"]

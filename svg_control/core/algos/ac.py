@@ -5,16 +5,27 @@ the most recent ``onpolicy_window`` transitions. V is fitted as in SVG(1) (``cor
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
 from ..learner import Learner
+from .paper import OnPolicyConfig
+
+
+@dataclass
+class ActorCriticConfig(OnPolicyConfig):
+    """The actor-critic baseline's settings: the paper's, on the most recent transitions."""
+
+    algo: ClassVar[str] = "ac"
 
 
 class ActorCritic(Learner):
-    name = "ac"
+    name = ActorCriticConfig.algo
+    settings = ActorCriticConfig
+    config: ActorCriticConfig
     critic_kind = "value"
     importance_weighted = True
     on_policy = True

@@ -5,16 +5,27 @@ state's mean action.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
 from ..learner import Batch, Learner, PolicyOutputs
+from .paper import PaperConfig
+
+
+@dataclass
+class DPGConfig(PaperConfig):
+    """The DPG baseline's settings: the paper's shared ones."""
+
+    algo: ClassVar[str] = "dpg"
 
 
 class DPG(Learner):
-    name = "dpg"
+    name = DPGConfig.algo
+    settings = DPGConfig
+    config: DPGConfig
     critic_kind = "action_value"
 
     def value_target(self, batch: Batch, noise: dict[str, torch.Tensor], outputs: PolicyOutputs | None

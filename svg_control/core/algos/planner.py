@@ -7,16 +7,38 @@ among them), over ``planner_horizon`` steps or the episode's length.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
+from ..config import check_positive
 from ..learner import Batch, Learner
+from .paper import PaperConfig
+
+
+@dataclass
+class PlannerConfig(PaperConfig):
+    """The planner baseline's settings: the paper's, with the rollouts' shape."""
+
+    algo: ClassVar[str] = "planner"
+    #: model steps per rollout (at most the finished episode's length)
+    planner_horizon: int = 50
+    #: rollouts per policy step, each from a replayed real start state
+    planner_rollouts: int = 16
+    #: one policy step per episode, so a larger one than the per-step algorithms take
+    policy_lr: float = 1e-3
+
+    def validate(self) -> None:
+        super().validate()
+        check_positive(self, ("planner_horizon", "planner_rollouts"))
 
 
 class Planner(Learner):
-    name = "planner"
+    name = PlannerConfig.algo
+    settings = PlannerConfig
+    config: PlannerConfig
     episodic = True
 
     def policy_inputs(self, batch: Batch, weights: torch.Tensor | None) -> Any:

@@ -51,11 +51,13 @@ task): on the monoped a target of 0 stood sooner than -1 but fell more often aft
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from ..config import AgentConfig, check_at_least, check_choice, check_finite, check_positive, check_widths
 from ..critic import TwinQCritic
 from ..learner import Batch, Learner, PolicyOutputs, Report, Step
 from ..termination_model import TerminationModel
@@ -75,14 +77,74 @@ class Temperature(nn.Module):
         return self.log_alpha.exp()
 
 
+@dataclass
+class SACSVGConfig(AgentConfig):
+    """SAC-SVG(H)'s settings: SAC's network sizes, batch and learning rates, one model network for the whole
+    state, and a low sigma floor, since the learned temperature, not a floor, keeps exploration alive."""
+
+    algo: ClassVar[str] = "sac-svg"
+    activation: str = "relu"
+    policy_hidden: tuple[int, ...] = (256, 256)
+    critic_hidden: tuple[int, ...] = (256, 256)
+    model_hidden: tuple[int, ...] = (200, 200)
+    model_per_dimension: bool = False
+    batch_size: int = 256
+    min_replay: int = 256
+    critic_lr: float = 3e-4
+    sigma_init: float = 0.5
+    sigma_min: float = 0.02
+    #: model steps in the policy's estimate before the critic takes over (H; 0 is plain SAC); SAC-SVG(H)'s
+    model_horizon: int = 3
+    #: the entropy the temperature alpha is learned toward, per action dimension, of the policy's Gaussian in
+    #: units of each actuator's half-range (-1 per dimension is SAC's -|A|)
+    target_entropy: float = -1.0
+    #: the target entropy per action dimension once the model enters the policy's estimate (after
+    #: ``model_warmup``), as SAC-SVG(H) schedules its target per task; None keeps ``target_entropy`` throughout
+    target_entropy_model: float | None = None
+    #: the entropy temperature alpha at the start, and its learning rate
+    alpha_init: float = 0.1
+    alpha_lr: float = 3e-4
+    #: alpha may fall but never rise (SAC-SVG(H)'s ``only_decrease_alpha``); off: the rise defends the
+    #: policy's entropy where the value gradient through the model holds it under its target
+    alpha_only_decreases: bool = False
+    #: "learned" (a classifier of terminal transitions discounts the model's predicted states and the critic
+    #: behind them), "known" (the task's own termination function ends the rollout where it says so; only for
+    #: tasks that have one) or "none" (the model's states never end an episode)
+    termination: str = "learned"
+    termination_hidden: tuple[int, ...] = (64, 64)
+    #: SAC's tanh-squashed Gaussian (every sample inside the actuator range), as SAC-SVG(H) and SAC use it
+    squash_samples: bool = True
+    #: a LayerNorm before each hidden activation of the twin Q critics (RLPD, DHMBPO): keeps the critics'
+    #: error from growing over a long run (``core/networks.py``)
+    critic_layer_norm: bool = True
+    #: updates of plain SAC (H = 0) before the model enters the policy's estimate, as SAC-SVG(H) runs SAC
+    #: first: an early model leads the policy where the data does not yet go
+    model_warmup: int = 10000
+    #: after the warm-up, updates over which the policy's estimate moves linearly from SAC's min Q - alpha log
+    #: pi to the model rollout's (0: the rollout at once)
+    model_ramp: int = 0
+    #: K > 1 single-network models trained side by side, the policy's rollout through their mean
+    #: (``core/model.py``); 1 is one network
+    model_ensemble: int = 1
+
+    def validate(self) -> None:
+        super().validate()
+        check_widths(self, ("termination_hidden",))
+        check_positive(self, ("alpha_init", "alpha_lr"))
+        check_finite(self, ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr"))
+        check_at_least(self, ("model_warmup", "model_ramp", "model_horizon"), 0)
+        check_choice(self, "termination", ("learned", "known", "none"))
+        check_at_least(self, ("model_ensemble",), 1)
+        if self.model_ensemble > 1 and self.model_per_dimension:
+            raise ValueError("model_ensemble > 1 needs model_per_dimension false (an ensemble of single networks)")
+
+
 class SACSVG(Learner):
-    name = "sac-svg"
-    from_paper = False
+    name = SACSVGConfig.algo
+    settings = SACSVGConfig
+    config: SACSVGConfig
     critic_kind = "action_value"
     compilable = True
-    options = ("model_horizon", "target_entropy", "target_entropy_model", "alpha_init", "alpha_lr", "termination",
-               "termination_hidden", "squash_samples", "critic_layer_norm", "model_warmup", "model_ramp",
-               "model_ensemble", "alpha_only_decreases")
 
     def build_extra_networks(self) -> None:
         c, spec = self.config, self.spec

@@ -6,16 +6,34 @@ from the policy; replay needs no importance weights (Q-learning is off-policy).
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
+from ..config import check_positive
 from ..learner import Batch, Learner, PolicyOutputs
+from .paper import PaperConfig
+
+
+@dataclass
+class SVG0Config(PaperConfig):
+    """SVG(0)'s settings: the paper's, with the policy noise draws per state."""
+
+    algo: ClassVar[str] = "svg0"
+    #: policy noise draws per replayed state in the estimate of E_eta[Q(s, pi(s, eta))]
+    svg0_samples: int = 1
+
+    def validate(self) -> None:
+        super().validate()
+        check_positive(self, ("svg0_samples",))
 
 
 class SVG0(Learner):
-    name = "svg0"
+    name = SVG0Config.algo
+    settings = SVG0Config
+    config: SVG0Config
     critic_kind = "action_value"
 
     def value_target(self, batch: Batch, noise: dict[str, torch.Tensor], outputs: PolicyOutputs | None

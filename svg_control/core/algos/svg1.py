@@ -14,18 +14,48 @@ fresh action (``estimators.fresh_action_step``). Both off is the paper's estimat
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
+from ..config import check_choice
 from ..learner import Batch, Learner, PolicyOutputs
+from .paper import OnPolicyConfig, WeightedConfig
+
+
+@dataclass
+class SVG1Config(OnPolicyConfig):
+    """On-policy SVG(1)'s settings: the paper's, on the most recent transitions."""
+
+    algo: ClassVar[str] = "svg1"
+
+
+@dataclass
+class SVG1ERConfig(WeightedConfig):
+    """SVG(1)-ER's settings: the paper's estimator by default, each weight-free option on its own."""
+
+    algo: ClassVar[str] = "svg1-er"
+    #: the policy step's noise: "inferred" (the paper: noise inferred from the stored action, importance
+    #: weighted) or "fresh" (the current policy's own noise at replayed states, unweighted)
+    policy_noise: str = "inferred"
+    #: V's target: "td" (importance-weighted TD(0) on the recorded next state) or "model" (one model step at a
+    #: fresh on-policy action with the recorded transition's inferred noise; unweighted)
+    critic_target: str = "td"
+
+    def validate(self) -> None:
+        super().validate()
+        check_choice(self, "policy_noise", ("inferred", "fresh"))
+        check_choice(self, "critic_target", ("td", "model"))
 
 
 class SVG1(Learner):
     """On-policy SVG(1): the policy step on the most recent ``onpolicy_window`` transitions, w = 1."""
 
-    name = "svg1"
+    name = SVG1Config.algo
+    settings = SVG1Config
+    config: SVG1Config
     critic_kind = "value"
     importance_weighted = True
     on_policy = True
@@ -39,7 +69,9 @@ class SVG1(Learner):
 class SVG1ER(Learner):
     """SVG(1)-ER: SVG(1) on replay, importance weighted (the paper's), or weight-free (see the module)."""
 
-    name = "svg1-er"
+    name = SVG1ERConfig.algo
+    settings = SVG1ERConfig
+    config: SVG1ERConfig
     critic_kind = "value"
     importance_weighted = True
     compilable = True

@@ -6,16 +6,31 @@ step per finished episode, no critic. The model still learns every step from rep
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
 from ..learner import Batch, Learner, episode_tensors
+from .paper import PaperConfig
+
+
+@dataclass
+class SVGInfConfig(PaperConfig):
+    """SVG(inf)'s settings: the paper's, for one policy step per whole episode."""
+
+    algo: ClassVar[str] = "svg-inf"
+    #: one policy step per episode, so a larger one than the per-step algorithms take
+    policy_lr: float = 1e-3
+    #: learning starts with the first short episodes stored
+    min_replay: int = 32
 
 
 class SVGInf(Learner):
-    name = "svg-inf"
+    name = SVGInfConfig.algo
+    settings = SVGInfConfig
+    config: SVGInfConfig
     episodic = True
 
     def policy_inputs(self, batch: Batch, weights: torch.Tensor | None) -> Any:

@@ -6,16 +6,34 @@ V is fitted by TD(0) as in SVG(1)-ER (``core/algos/svg1.py``).
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from .. import estimators as est
+from ..config import check_positive
 from ..learner import Batch, Learner
+from .paper import WeightedConfig
+
+
+@dataclass
+class SVGKConfig(WeightedConfig):
+    """SVG(k)'s settings: the paper's, with the window length."""
+
+    algo: ClassVar[str] = "svgk"
+    #: k, the model steps re-enacted along each real window before V takes over
+    svgk_horizon: int = 3
+
+    def validate(self) -> None:
+        super().validate()
+        check_positive(self, ("svgk_horizon",))
 
 
 class SVGK(Learner):
-    name = "svgk"
+    name = SVGKConfig.algo
+    settings = SVGKConfig
+    config: SVGKConfig
     critic_kind = "value"
     importance_weighted = True
 
