@@ -81,11 +81,11 @@ def time_agent(algo: str, batch: int, repeats: int, overrides: dict, own_sizes: 
     sample = agent.prepare_batch(agent.replay.sample(batch, agent.rng))
     noise = agent.draw_noise(sample, policy_steps=True)
     weights, outputs = agent.importance_weights(sample)
-    parts = {"model": lambda: agent._update_model(sample)}
+    parts = {"model": lambda: agent.model_step(sample)}
     if agent.critic is not None:
-        parts["critic"] = lambda: agent._update_critic(sample, weights, noise, outputs=outputs)
+        parts["critic"] = lambda: agent.critic_step(sample, weights, noise, outputs=outputs)
     if not agent.episodic:
-        parts["policy"] = lambda: agent._update_policy(sample, weights, noise, outputs=outputs)
+        parts["policy"] = lambda: agent.policy_step(sample, weights, noise, outputs=outputs)
     out = {name: cpu_time_per_call(fn, repeats) for name, fn in parts.items()}
     if agent.episodic:
         # one policy update per 200-step episode: time it on a stored episode and amortise it per step

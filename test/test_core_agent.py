@@ -109,7 +109,7 @@ def test_update_runs_model_then_critic_then_policy(algo, monkeypatch):
     task = point_mass()
     agent = make_learner(algo, task.spec, task.reward_torch, build_config(algo, SMALL), seed=0)
     calls = []
-    for part in ("_update_model", "_update_critic", "_update_policy"):
+    for part in ("model_step", "critic_step", "policy_step"):
         original = getattr(agent, part)
 
         def wrapped(*args, _orig=original, _part=part, **kwargs):
@@ -118,7 +118,7 @@ def test_update_runs_model_then_critic_then_policy(algo, monkeypatch):
 
         monkeypatch.setattr(agent, part, wrapped)
     losses = run(agent, task, agent.config.min_replay + 2)
-    assert calls == ["_update_model", "_update_critic", "_update_policy"] * 3
+    assert calls == ["model_step", "critic_step", "policy_step"] * 3
     keys = list(losses[-1])
     assert {"model_nll", "critic_loss", "policy_objective"} <= set(keys)
     assert keys.index("model_nll") < keys.index("critic_loss") < keys.index("policy_objective")
@@ -139,11 +139,11 @@ def test_svg1_er_shared_policy_forward_gives_the_same_step_as_separate_forwards(
         shared.update()
         c = separate.config
         batch = separate.replay.sample(c.batch_size, separate.rng, separate.device, separate.dtype)
-        report = separate._update_model(batch)
+        report = separate.model_step(batch)
         weights = est.importance_weights(separate.policy, batch["obs"], batch["action"], batch["log_prob"],
                                          c.iw_truncation)
-        report.update(separate._update_critic(batch, weights, {}))
-        report.update(separate._update_policy(batch, weights))
+        report.update(separate.critic_step(batch, weights, {}))
+        report.update(separate.policy_step(batch, weights))
         separate._record(report)  # counts the update and the policy's new version
     assert shared.policy_version == separate.policy_version == 6
     for k, v in shared.policy.state_dict().items():

@@ -1,14 +1,15 @@
 """``compile_update: true``: the learner's own update body, traced once by ``torch.compile``.
 
-Why: with the paper's small networks an eager update is ~500 tiny torch ops, and on a CPU their dispatch
-costs more than their arithmetic (docs/RESULTS.md, Throughput). Nothing of the algorithm is written here:
+Why: with the paper's small networks an eager update is hundreds of tiny torch ops, and on a CPU their
+dispatch costs more than their arithmetic (docs/RESULTS.md, "The compiled update and the ≥ 3× throughput
+target"). Nothing of the algorithm is written here:
 :meth:`Learner.update_body` is compiled as it stands, with a functional :class:`FunctionalStep` in place of
 the eager one. Each network's gradient comes from ``torch.func`` (``torch.autograd.grad`` and
 ``torch.optim.Adam.step`` cannot run inside a full-graph trace), the guard and clipping are the learner's
 ``guarded``, and the target critic's averaging is masked by the critic's ``ok`` instead of branching on it.
 The result equals the eager update up to float rounding (``test/test_compiled_update.py``), not bit for
-bit, so a seeded run differs from its eager twin. Eager stays the default: the first call compiles for
-10-30 s and needs a C++ compiler.
+bit, so a seeded run differs from its eager twin. Eager stays the default: the first call (and each
+re-trace, when the model horizon changes) spends seconds compiling and needs a C++ compiler.
 
 Adam is written out (:func:`adam_step`) on the optimiser's own state, so checkpoints, resuming and
 switching between eager and compiled updates all see one optimiser.

@@ -1,6 +1,6 @@
-"""Critics: V(s) for SVG(1)/SVG(k)/actor-critic, Q(s, a) for SVG(0) and DPG.
+"""Critics: V(s) for SVG(1)/SVG(k)/actor-critic, Q(s, a) for SVG(0) and DPG, twin Q(s, a) for SAC-SVG(H).
 
-Both are learned by fitted policy evaluation against a slowly moving target
+Each is learned by fitted policy evaluation against a slowly moving target
 copy (polyak averaging), the paper's approach for V.
 """
 from __future__ import annotations
@@ -59,10 +59,11 @@ def polyak_update(target: nn.Module, source: nn.Module, tau: float) -> None:
 
 
 class TwinQCritic(nn.Module):
-    """Two independent Q(s, a) networks evaluated together: (2, B) values, the pessimistic one is their min.
+    """Two independent Q(s, a) networks: ``q1, q2 = critic(s, a)``, each (B,); ``pessimistic`` is their min.
 
-    Taking the smaller of two independently fitted estimates counters the overestimation a policy that
-    maximises Q would exploit (Fujimoto et al. 2018, as used by SAC and SAC-SVG(H)).
+    Each head regresses on the same target; taking the smaller of the two independently fitted estimates
+    counters the overestimation a policy that maximises Q would exploit (Fujimoto et al. 2018, as used by
+    SAC and SAC-SVG(H)).
     """
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu",
@@ -73,8 +74,9 @@ class TwinQCritic(nn.Module):
         self.q1, self.q2 = (QCritic(obs_dim, act_dim, hidden, activation, self.obs_norm, action_center, action_scale,
                                     layer_norm) for _ in range(2))
 
-    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return torch.stack([self.q1(obs, action), self.q2(obs, action)])
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.q1(obs, action), self.q2(obs, action)
 
     def pessimistic(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self(obs, action).min(0).values
+        """min(Q_1(s, a), Q_2(s, a)) per sample."""
+        return torch.stack(self(obs, action)).min(0).values

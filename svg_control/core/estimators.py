@@ -117,8 +117,9 @@ def svg1_fresh_objective(policy: GaussianPolicy, model, reward_fn: RewardFn, val
     """SVG(1) on replayed states with fresh policy noise: E_eta[r + gamma V(s')], unweighted.
 
     The paper's SVG(1)-ER infers eta from the stored (old) action and corrects with importance weights;
-    once the policy has moved those weights collapse (means of 1e-4 to 0.3 measured) and a minibatch
-    carries a few effective samples. Fresh noise keeps every replayed state in the estimate.
+    once the policy has moved those weights collapse and a minibatch carries a few effective samples
+    (docs/RESULTS.md, "SVG(1)-ER without importance weights"). Fresh noise keeps every replayed state in
+    the estimate.
     """
     reward, s_next = fresh_action_step(policy, model, reward_fn, batch, eta, first_step)
     alive = 1.0 - batch["terminated"]

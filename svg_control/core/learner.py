@@ -4,10 +4,13 @@ A learner acts, stores experience and updates. Per environment step the order is
 critic, then policy, from the first transition on. The only wait is ``min_replay`` transitions (collected by
 the untrained stochastic policy itself, no babbling phase) so the first minibatch is not one sample repeated.
 
-What differs between algorithms is small and lives in the subclass: which critic (none, V or Q), what it
-regresses on (:meth:`Learner.value_target`), and what the policy maximises (:meth:`Learner.policy_objective`).
-Everything else is here: replay, normalisers, optimisers, acting, observing, the update's order, the
-non-finite guard, gradient clipping, the target critic's averaging, counters and what checkpoints save.
+What differs between the paper's algorithms is small and lives in the subclass: which critic (none, V or
+Q), what it regresses on (:meth:`Learner.value_target`), and what the policy maximises
+(:meth:`Learner.policy_objective`). An algorithm whose update differs more (sac-svg) writes its own
+:meth:`Learner.update_body` from the same building blocks (:meth:`Learner.model_step` and the :class:`Step`
+each network's loss is handed to). Everything else is here: replay, normalisers, optimisers, acting,
+observing, the update's order, the non-finite guard, gradient clipping, the target critic's averaging,
+counters and what checkpoints save.
 
 The update body (:meth:`Learner.update_body`) is written once and run two ways. Eagerly, each network's
 step is ``torch.autograd.grad`` and its ``torch.optim.Adam``; with ``compile_update: true`` the very same
@@ -268,21 +271,24 @@ class Learner:
 
         Model and critic learn from the whole replay (the model is off-policy by nature; V is corrected with
         truncated importance weights). On-policy estimators (svg1, ac) take their policy step on the most
-        recent transitions only, with w = 1: a V fitted to 32 correlated recent transitions alone collapsed
-        svg1 on cart-pole.
+        recent transitions only, with w = 1, while their V still learns from the whole replay: a V fitted to
+        a handful of correlated recent transitions alone does not generalise (docs/RESULTS.md, "Core findings
+        from the first paper runs").
         """
-        report = self._update_model(batch, step)
+        report = self.model_step(batch, step)
         batch = self.prepare_batch(batch)
         weights, outputs = self.importance_weights(batch)
         if self.critic is not None:
-            report.update(self._update_critic(batch, weights, noise, step, outputs))
+            report.update(self.critic_step(batch, weights, noise, step, outputs))
         if weights is not None:
             report["iw_mean"] = weights.mean()
         if policy_steps:
-            report.update(self._update_policy(batch, weights, noise, step, outputs))
+            report.update(self.policy_step(batch, weights, noise, step, outputs))
         return report
 
-    def _update_model(self, batch: Batch, step: Step | None = None) -> Report:
+    def model_step(self, batch: Batch, step: Step | None = None) -> Report:
+        """One maximum-likelihood step of the dynamics model on the replayed transitions (at the applied,
+        clipped action), and one of the reward model where the reward is learned."""
         step = step or self.eager_step
         obs, next_obs = batch["obs"], batch["next_obs"]
         action = self.policy.clamp_action(batch["action"])
@@ -302,8 +308,8 @@ class Learner:
             report["reward_mse"], _, report["reward_ok"] = step("reward", reward_loss)
         return report
 
-    def _update_critic(self, batch: Batch, weights: torch.Tensor | None, noise: dict[str, torch.Tensor],
-                       step: Step | None = None, outputs: PolicyOutputs | None = None) -> Report:
+    def critic_step(self, batch: Batch, weights: torch.Tensor | None, noise: dict[str, torch.Tensor],
+                    step: Step | None = None, outputs: PolicyOutputs | None = None) -> Report:
         """One regression step of the critic on :meth:`value_target`, then the target critic's averaging."""
         step = step or self.eager_step
         assert self.critic is not None and self.critic_target is not None
@@ -319,8 +325,8 @@ class Learner:
         step.average(self.critic_target, self.critic, self.config.polyak, ok)
         return {"critic_loss": loss, "critic_ok": ok}
 
-    def _update_policy(self, batch: Batch, weights: torch.Tensor | None, noise: dict[str, torch.Tensor] | None = None,
-                       step: Step | None = None, outputs: PolicyOutputs | None = None) -> Report:
+    def policy_step(self, batch: Batch, weights: torch.Tensor | None, noise: dict[str, torch.Tensor] | None = None,
+                    step: Step | None = None, outputs: PolicyOutputs | None = None) -> Report:
         """One policy step; reports the objective and the mean sigma (per action unit) of the policy that took it."""
         step = step or self.eager_step
         if self.on_policy:
@@ -436,7 +442,8 @@ def build_policy(spec: TaskSpec, config: AgentConfig) -> GaussianPolicy:
 
 
 def adam(params, lr: float) -> torch.optim.Optimizer:
-    """Adam with the single fused kernel where this torch build has it (several times faster on CPU)."""
+    """Adam with the single fused kernel where this torch build has it (one kernel per step, not a loop
+    over the parameters)."""
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, TypeError):  # pragma: no cover - builds without fused Adam

@@ -51,8 +51,8 @@ class DynamicsModel(TransitionModel):
 
     ``ensemble=K`` (> 1, single networks only) trains K independently initialised networks on the same
     batches, each on its own likelihood, and predicts with their mean, so that a value gradient through the
-    model follows less of one network's error off the data (MBPO and DHMBPO use ensembles). On the monoped it
-    has not measured better than one network (docs/RESULTS.md), so sac-svg leaves it at 1.
+    model follows less of one network's error off the data (MBPO and DHMBPO use ensembles). Opt-in: why
+    sac-svg leaves it at 1 is in docs/DESIGN.md (Defaults).
     """
 
     def __init__(

@@ -43,8 +43,8 @@ class RunningNorm(nn.Module):
 
         A numpy batch on a CPU normaliser is folded in with numpy on views of the buffers: the learner
         node calls this once per received transition from a thread that shares the GIL with the ROS
-        executor, and each of the ~15 small torch ops of the tensor path released and re-took the GIL
-        (measured: more of the training thread's time than the updates themselves).
+        executor, and each small torch op of the tensor path releases and re-takes the GIL, which under
+        load starves the updates (docs/RESULTS.md, "System benchmarks").
         """
         if isinstance(x, np.ndarray):
             if self.mean64.device.type == "cpu":

@@ -1,11 +1,11 @@
 """A numpy mirror of ``GaussianPolicy``, for one action per control step on CPU.
 
-Why: a torch forward pass of a 2x64 policy costs ~0.3 ms of per-op dispatch for one observation,
-which is the whole control-compute budget (target p99 < 0.3 ms); the same arithmetic in numpy on
-float64 is ~30 us. The mirror is built from the torch policy after each weights swap and is *checked*
-against the torch forward pass on random observations before use; on any mismatch or an
-unsupported layer, :func:`mirror` returns None and the caller keeps using torch. Training is never
-done here: this only evaluates a policy someone shipped.
+Why: for one observation a torch forward pass of a small policy is nearly all per-op dispatch, and
+that alone fills the control-compute budget (p99 < 0.3 ms); the same arithmetic in numpy on float64 is a
+fraction of it (docs/RESULTS.md, "System benchmarks"). The mirror is built from the torch policy after
+each weights swap and is *checked* against the torch forward pass on random observations before use; on
+any mismatch or an unsupported layer, :func:`mirror` returns None and the caller keeps using torch.
+Training is never done here: this only evaluates a policy someone shipped.
 
 ``NumpyPolicy.__init__`` is the one place that reads the policy's layout (its ``net``, the
 ``obs_norm`` statistics and the sigma parameterisation); a change of ``GaussianPolicy.forward`` must be

@@ -61,8 +61,9 @@ class ReplayBuffer:
         is drawn uniformly from the newest ``recent_window`` transitions.
 
         Why: SVG(1)-ER's importance weights make old experience nearly weightless once the policy has
-        moved (mean weights of 0.01 measured on Hopper), so a uniform batch carries a handful of effective
-        samples; drawing part of it near the current policy keeps the batch informative.
+        moved, so a uniform batch carries a handful of effective samples; drawing part of it near the
+        current policy keeps the batch informative (docs/RESULTS.md, "Batch size, exploration floor and
+        replay recency").
         """
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")

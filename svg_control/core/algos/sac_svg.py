@@ -1,52 +1,23 @@
-"""Maximum-entropy SVG(H) with twin Q critics on real TD targets: SAC-SVG(H) (Amos, Stanton, Yarats, Wilson
-2021, "On the model-based stochastic value gradient for continuous RL"; code: facebookresearch/svg).
+"""SAC-SVG(H): the maximum-entropy stochastic value gradient through H model steps, with twin Q critics.
 
-This is the SVG family as it is practised now, beside the 2015 paper's algorithms (which stay exactly as
-they are). What it adds to SVG(1)-ER (``core/algos/svg1.py``), each for a failure measured on our tasks
-(docs/RESULTS.md):
+Amos, Stanton, Yarats, Wilson 2021, "On the model-based stochastic value gradient for continuous RL";
+code: facebookresearch/svg. SAC (Haarnoja et al. 2018) learns the critics and the temperature; the policy
+follows the SVG(1) step of Heess et al. 2015 (eq. 13) carried H model steps. One update, in order:
 
-* **Entropy with a learned temperature.** The policy maximises reward minus alpha * log pi, and alpha is
-  learned toward a target entropy (SAC, Haarnoja et al. 2018): exploration is wide early and narrows as
-  the policy commits, instead of sitting on a fixed sigma floor.
-* **The critic never learns from the model.** Twin Q critics regress on SAC's soft TD target from real
-  transitions, r + gamma (1 - d) (min Q'(s', a') - alpha log pi(a'|s')), a' ~ pi(s'). The model enters only
-  the policy's estimate.
-* **A value gradient through H model steps** (the SVG(1) step of Heess et al. 2015, eq. 13, carried H
-  steps, Q at the end). From replayed states s_0 with fresh policy noise eta_h, reparameterised actions
-  a_h = pi(s_h, eta_h) and s_{h+1} = s_h + f(s_h, a_h) + sigma(s_h, a_h) xi_h, the policy maximises
+* model: maximise log p(s' | s, a) on replayed transitions; a learned termination model p(d | s, a, s');
+* critics, on real transitions only (the model never feeds them), a' ~ pi(.|s'):
+  y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')),  loss = mean_i mse(Q_i(s, a), y);
+* policy, from replayed s_0 with a_h = pi(s_h, eta_h) and s_{h+1} = s_h + f(s_h, a_h) (+ sigma xi_0 at h = 0,
+  the replayed transition's inferred model noise), maximise
+  sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
+      + gamma^H S_H (min_i Q_i(s_H, a_H) - alpha log pi(a_H|s_H)),
+  S_h the survival probability along the rollout (learned, or the task's known termination);
+* temperature: descend log alpha (H(pi) - target), so alpha falls while the policy is more random than the
+  target entropy and rises while it is less.
 
-      sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
-          + gamma^H S_H (min_i Q_i(s_H, a_H) - alpha log pi(a_H|s_H)).
-
-  xi_0 is the replayed transition's inferred model noise (the paper's re-enactment: with the stored action
-  the first step reproduces the real s_1); later steps take the model's mean, as SAC-SVG(H) does.
-  ``model_horizon: 0`` is plain SAC with our networks.
-* **Termination in the value.** S_h is the product of a learned termination model's survival
-  probabilities along the rollout (``core/termination_model.py``): a predicted fall ends the estimate.
-  ``termination: known`` uses the task's own termination function instead (S_h drops to 0 at the first
-  model state it calls terminal; no gradient through the indicator, the rewards before it keep theirs).
-
-* **Stable critics, and a model that waits for data** (both on by default, ``svg_control/algo_configs/
-  sac-svg.yaml``). ``critic_layer_norm`` puts a LayerNorm before each hidden activation of both Q critics
-  (RLPD, Ball et al. 2023; DHMBPO): without it the critic loss grew from about 1 to 30-100 over a monoped
-  run and most seeds fell after standing. ``model_warmup`` updates of plain SAC (H = 0) come before the
-  model enters the policy's estimate, as SAC-SVG(H) runs 10k steps of SAC first: an early model leads the
-  policy where the data does not yet go. ``model_ramp`` (off by default) then blends the rollout's estimate
-  in linearly over that many updates instead of at once.
-
-* **A temperature that only falls**, optionally (``alpha_only_decreases``, SAC-SVG(H)'s
-  ``only_decrease_alpha``): on the monoped, once the model entered, alpha rose 2-10x in every run while the
-  policy's entropy stayed under its target, and the critic's error rose with it; without the model both fell.
-  Held, alpha left the entropy to fall to -9..-12 against a target of -4, the critic's error rose all the same,
-  and fewer seeds stood (docs/RESULTS.md): the rise defends the entropy, so the option stays off.
-
-``squash_samples`` makes the policy SAC's tanh-squashed Gaussian (``core/policy.py``), as SAC-SVG(H) and SAC
-use it, instead of the paper's squashed mean with clipped noise.
-
-log pi and the entropy are of the policy's Gaussian with each action dimension in units of its actuator's
-half-range, so ``target_entropy`` (per dimension, default -1 as SAC's -|A|) means the same on every robot.
-``target_entropy_model`` optionally replaces it once the model is in (SAC-SVG(H) schedules its target per
-task): on the monoped a target of 0 stood sooner than -1 but fell more often after the model entered.
+H = 0 (``model_horizon: 0``, and the first ``model_warmup`` updates) is plain SAC. log pi and the entropy are
+in units of each actuator's half-range, so a target entropy means the same on every robot. Why each part
+and each default: docs/DESIGN.md ("SAC-SVG(H)"); the runs behind them: docs/RESULTS.md (the sac-svg sections).
 """
 from __future__ import annotations
 
@@ -59,7 +30,7 @@ from torch import nn
 
 from ..config import AgentConfig, check_at_least, check_choice, check_finite, check_positive, check_widths
 from ..critic import TwinQCritic
-from ..learner import Batch, Learner, PolicyOutputs, Report, Step
+from ..learner import Batch, Learner, Report, Step
 from ..termination_model import TerminationModel
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -180,8 +151,86 @@ class SACSVG(Learner):
         return out
 
     # -- the update -----------------------------------------------------------------------------------------
+    def update_body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool, step: Step) -> Report:
+        """One SAC-SVG(H) update, top to bottom: model, termination model, twin critics, policy, temperature.
+
+        ``step(name, loss_of)`` differentiates ``loss_of``'s loss in the parameters of optimiser ``name``,
+        skips a non-finite step, clips where asked and takes the Adam step (eagerly, or traced by
+        ``core/compiled_update.py``); every random number is in ``noise``, drawn by :meth:`draw_noise`.
+        """
+        c = self.config
+        s, s_next, r, d = batch["obs"], batch["next_obs"], batch["reward"], batch["terminated"]
+        a = self.policy.clamp_action(batch["action"])  # the action the actuators applied
+
+        # Model: maximise log p(s' | s, a) (and fit the reward model, where the reward is learned).
+        report = self.model_step(batch, step)
+
+        # Termination model: maximise log p(d | s, a, s'), a Bernoulli likelihood.
+        if self.termination_model is not None:
+            termination_model = self.termination_model
+
+            def termination_loss() -> tuple[torch.Tensor, Report]:
+                return termination_model.loss(s, a, s_next, d), {}
+
+            report["termination_bce"], _, report["termination_ok"] = step("termination", termination_loss)
+
+        # Twin critics on SAC's soft TD target from the real transition, a' ~ pi(.|s'):
+        #   y = r + gamma (1 - d) (min(Q'_1(s', a'), Q'_2(s', a')) - alpha log pi(a'|s'))
+        #   loss = (mse(Q_1(s, a), y) + mse(Q_2(s, a), y)) / 2, the mean over both heads and the batch
+        # then the target critics move toward them: Q' <- (1 - tau) Q' + tau Q.
+        assert self.critic is not None and self.critic_target is not None
+        with torch.no_grad():
+            a_next, log_pi_next = self.sample_with_log_prob(s_next, noise["eta_target"])
+            soft_value = self.critic_target.pessimistic(s_next, a_next) - self.temperature.alpha * log_pi_next
+            y = r + c.gamma * (1.0 - d) * soft_value
+        critic = self.critic
+
+        def critic_loss() -> tuple[torch.Tensor, Report]:
+            q1, q2 = critic(s, a)
+            return torch.stack([(q1 - y) ** 2, (q2 - y) ** 2]).mean(), {}  # one mean over both heads' errors
+
+        report["critic_loss"], _, report["critic_ok"] = step("critic", critic_loss)
+        step.average(self.critic_target, critic, c.polyak, report["critic_ok"])
+        if not policy_steps:
+            return report
+
+        # Policy: ascend the SVG(H) estimate of :meth:`policy_objective` (its equation there); the gradient
+        # reaches the policy through every action, model step, reward, survival probability and the final Q.
+        eta = noise["eta_policy"]  # (H + 1, N, act_dim): H = 0 in the warm-up
+        model_in = eta.shape[0] > 1
+        if model_in:  # the rollout's first model step re-enacts the replayed transition's model noise xi_0
+            batch = self.prepare_batch(batch)
+        with torch.no_grad():
+            sigma = self.policy(s)[1]  # reported: the policy's spread before its step
+
+        def policy_loss() -> tuple[torch.Tensor, Report]:
+            return -self.policy_objective((batch, None), noise), {}
+
+        neg_objective, _, policy_ok = step("policy", policy_loss, clip=c.grad_clip)
+        report.update(policy_objective=-neg_objective, sigma_mean=(sigma / self.policy.action_scale).mean(),
+                      policy_ok=policy_ok)
+
+        # Temperature: descend log alpha * (H(pi) - target), alpha falls while the policy is more random than the
+        # target, rises while it is less (never, with ``alpha_only_decreases``). H(pi) is the Gaussian's closed
+        # form or, for a squashed policy, SAC's one-sample estimate -log pi(a|s) at the policy step's first action.
+        with torch.no_grad():
+            entropy = self.entropy_estimate(s, eta[0])
+        target = self.target_entropy(model_in) * self.spec.act_dim
+        temperature = self.temperature
+
+        def temperature_loss() -> tuple[torch.Tensor, Report]:
+            excess = (entropy - target).mean()  # the loss's gradient in log alpha
+            if c.alpha_only_decreases:
+                excess = excess.clamp(min=0.0)  # no push up; Adam's momentum holds only past pushes down
+            return temperature.log_alpha * excess, {}
+
+        _, _, alpha_ok = step("alpha", temperature_loss)
+        report.update(alpha=temperature.alpha.detach(), entropy=entropy.mean(), alpha_ok=alpha_ok)
+        return report
+
     def draw_noise(self, batch: Batch, policy_steps: bool) -> dict[str, torch.Tensor]:
-        """The critic target's next-state action noise, then the policy rollout's, one per model step and the end."""
+        """The update's random numbers, in this order: the critic target's action noise at s', then the policy
+        rollout's, one per model step and one for the end (and the model's share while it ramps in)."""
         n = batch["obs"].shape[0]
         noise = {"eta_target": self.fresh_eta(n)}
         if policy_steps:
@@ -192,6 +241,11 @@ class SACSVG(Learner):
                                                      device=noise["eta_policy"].device)
         return noise
 
+    def rollout_horizon(self) -> int:
+        """H for this update: 0 (plain SAC) for the first ``model_warmup`` updates, as SAC-SVG(H) runs SAC
+        before its model-based actor, so the policy follows the model only once the model has data."""
+        return 0 if self.updates < self.config.model_warmup else self.config.model_horizon
+
     def model_weight(self) -> float:
         """The model rollout's share of the policy's estimate: 0 in the warm-up, then rising linearly to 1 over
         ``model_ramp`` updates, so the policy turns toward the model's gradient gradually, not in one update."""
@@ -201,54 +255,6 @@ class SACSVG(Learner):
         ramp = self.config.model_ramp
         return 1.0 if past >= ramp else (past + 1) / (ramp + 1)
 
-    def rollout_horizon(self) -> int:
-        """H for this update: 0 (plain SAC) for the first ``model_warmup`` updates, as SAC-SVG(H) runs 10k steps
-        of SAC before its model-based actor, so the policy follows the model only once the model has data."""
-        return 0 if self.updates < self.config.model_warmup else self.config.model_horizon
-
-    def update_body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool, step: Step) -> Report:
-        """Model (and termination model), twin critics on real soft TD targets, then policy and temperature."""
-        report = self._update_model(batch, step)
-        if self.termination_model is not None:
-            report.update(self._update_termination(batch, step))
-        if policy_steps and noise["eta_policy"].shape[0] > 1:  # xi only feeds a rollout with a model step
-            batch = self.prepare_batch(batch)
-        report.update(self._update_critic(batch, None, noise, step))
-        if policy_steps:
-            report.update(self._update_policy(batch, None, noise, step))
-            report.update(self._update_temperature(batch, noise, step))
-        return report
-
-    def _update_termination(self, batch: Batch, step: Step) -> Report:
-        model = self.termination_model
-        assert model is not None
-        action = self.policy.clamp_action(batch["action"])
-
-        def termination_loss() -> tuple[torch.Tensor, Report]:
-            return model.loss(batch["obs"], action, batch["next_obs"], batch["terminated"]), {}
-
-        loss, _, ok = step("termination", termination_loss)
-        return {"termination_bce": loss, "termination_ok": ok}
-
-    def _update_temperature(self, batch: Batch, noise: dict[str, torch.Tensor], step: Step) -> Report:
-        """log alpha descends (H(pi) - target) * log alpha: alpha falls while the policy is more random than
-        the target, rises while it is less (never, with ``alpha_only_decreases``). H is the Gaussian's closed
-        form, or, for a squashed policy (which has none), SAC's one-sample estimate -log pi(a|s) at the policy
-        step's first action."""
-        with torch.no_grad():
-            entropy = self.entropy_estimate(batch["obs"], noise["eta_policy"][0])
-        target = self.target_entropy(model_in=noise["eta_policy"].shape[0] > 1) * self.spec.act_dim
-        temperature, only_decreases = self.temperature, self.config.alpha_only_decreases
-
-        def temperature_loss() -> tuple[torch.Tensor, Report]:
-            excess = (entropy - target).mean()  # the loss's gradient in log alpha
-            if only_decreases:
-                excess = excess.clamp(min=0.0)  # no push up; Adam's momentum holds only past pushes down
-            return temperature.log_alpha * excess, {}
-
-        _, _, ok = step("alpha", temperature_loss)
-        return {"alpha": self.temperature.alpha.detach(), "entropy": entropy.mean(), "alpha_ok": ok}
-
     def target_entropy(self, model_in: bool) -> float:
         """The temperature's target per action dimension: ``target_entropy_model`` once the model is in the
         policy's estimate (read off the rollout's noise shape, so a compiled update re-traces once, as it does
@@ -257,28 +263,32 @@ class SACSVG(Learner):
         return c.target_entropy_model if model_in and c.target_entropy_model is not None else c.target_entropy
 
     def prepare_batch(self, batch: Batch) -> Batch:
-        """The replayed transitions' inferred model noise, for the first step of the policy's rollout."""
+        """The batch with ``xi``, the model noise that explains each replayed s' (the paper's re-enactment: with
+        the stored action, the rollout's first model step reproduces the real next state)."""
         if self.config.model_horizon == 0:
             return batch
         action = self.policy.clamp_action(batch["action"])
         return {**batch, "xi": self.model.infer_xi(batch["obs"], action, batch["next_obs"])}
 
-    def value_target(self, batch: Batch, noise: dict[str, torch.Tensor], outputs: PolicyOutputs | None
-                     ) -> torch.Tensor:
-        """SAC's soft TD(0) target on the real transition: r + gamma (1 - d) (min Q'(s', a') - alpha log pi(a'|s'))."""
-        assert self.critic_target is not None
-        action, log_prob = self.sample_with_log_prob(batch["next_obs"], noise["eta_target"])
-        soft_value = self.critic_target.pessimistic(batch["next_obs"], action) - self.temperature.alpha * log_prob
-        return batch["reward"] + self.config.gamma * (1.0 - batch["terminated"]) * soft_value
-
     def policy_objective(self, inputs: Any, noise: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The SVG(H) estimate the policy maximises, averaged over the replayed states s_0:
+
+            sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
+                + gamma^H S_H (min_i Q_i(s_H, a_H) - alpha log pi(a_H|s_H))
+
+        a_h = pi(s_h, eta_h); s_1 = s_0 + f(s_0, a_0) + sigma(s_0, a_0) xi_0 with the replayed transition's
+        inferred xi_0, later steps the model's mean (as SAC-SVG(H)); S_h the product of survival probabilities
+        so far (the termination model's, or 1 until the task's known termination fires, with no gradient
+        through that indicator). alpha is held fixed here. With ``model_ramp`` the estimate is
+        w * (the above) + (1 - w) * SAC's min_i Q_i(s_0, a_0) - alpha log pi(a_0|s_0), w = ``model_weight``.
+        """
         batch, _ = inputs
         c, eta = self.config, noise["eta_policy"]
         horizon = eta.shape[0] - 1  # draw_noise's rollout_horizon(): a shape, so a compiled update re-traces once
         alpha = self.temperature.alpha.detach()
         s = batch["obs"]
         total = torch.zeros(s.shape[0], dtype=s.dtype, device=s.device)
-        weight = torch.ones_like(total)  # gamma^h times the survival probability so far
+        weight = torch.ones_like(total)  # gamma^h S_h
         for h in range(horizon):
             a, log_prob = self.sample_with_log_prob(s, eta[h])
             mean, std = self.model.mean_and_std(s, a)

@@ -6,8 +6,8 @@ are inferred (no gradient), then a = pi(s, eta) and s' = f(s, a, xi) are rebuilt
 (``estimators.svg1_objective``). V is fitted by TD(0) on the recorded next state. SVG(1)-ER replays old
 transitions and corrects both with truncated importance weights w = min(pi_now / pi_then, 5) (Alg. 2).
 
-SVG(1)-ER's weight-free options replace the weights where they collapse (minibatch means of 1e-4 to 0.3
-measured on Hopper-v5 and the cart-pole, docs/RESULTS.md):
+SVG(1)-ER's weight-free options replace the weights where they collapse (docs/RESULTS.md, "SVG(1)-ER
+without importance weights"):
 ``policy_noise: fresh`` takes the policy step with the current policy's own noise at replayed states
 (``estimators.svg1_fresh_objective``); ``critic_target: model`` regresses V on one model step at such a
 fresh action (``estimators.fresh_action_step``). Both off is the paper's estimator.
