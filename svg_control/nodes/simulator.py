@@ -129,7 +129,7 @@ class SimulatorNode(Node):
             steady_timer(self, 1.0 / self.p["max_rate"], self.on_timer)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
         self.get_logger().info(f"simulating {spec.name} ({self.p['mode']}, dt={spec.dt} s, obs {spec.obs_dim}, "
-                               f"act {spec.act_dim}); commands on {self.p['controller_name']}/commands")
+                               f"act {spec.act_dim}); commands on {topics.commands(self.p['controller_name'])}")
 
     # -- inputs ------------------------------------------------------------------------------------------
     def announce(self) -> None:
