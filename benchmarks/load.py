@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.executors import SingleThreadedExecutor
 
+    from svg_control.nodes import topics
     from svg_control.nodes.launcher import command
     from svg_control.nodes.node_set import node_set
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "simulator": {"mode": "lockstep", "max_rate": args.max_rate, "learner_lead": 0, "diagnostics_period": 2.0},
         "controller": {"agent_overrides": agent, "diagnostics_period": 2.0},
         "learner": {"agent_overrides": agent, "diagnostics_period": 2.0,
-                    "transition_topics": ",".join(f"/{a}/transitions" for a in actors)},
+                    "transition_topics": ",".join(f"/{a}/{topics.TRANSITIONS}" for a in actors)},
     }
     env = dict(os.environ, ROS_DOMAIN_ID=str(args.domain), PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             if st.name == "/learner":
                 learner_series.append((time.monotonic(), values))
 
-    node.create_subscription(DiagnosticArray, "/diagnostics", on_diag, 50)
+    node.create_subscription(DiagnosticArray, topics.DIAGNOSTICS, on_diag, 50)
     executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(node)
     memory: dict[str, list[tuple[float, float]]] = {k: [] for k in procs}

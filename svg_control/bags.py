@@ -21,8 +21,9 @@ import yaml
 
 from .core.task import TaskSpec
 from .core.transition import Transition, wire_labels
+from .nodes import topics
 
-INFO_TOPIC = "/svg_control/bag_info"
+INFO_TOPIC = topics.BAG_INFO
 STRING = "std_msgs/msg/String"
 FLOAT64_ARRAY = "std_msgs/msg/Float64MultiArray"
 
@@ -78,7 +79,7 @@ class BagContents:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def read_transitions(path: Path, spec: TaskSpec, topic_suffix: str = "transitions") -> BagContents:
+def read_transitions(path: Path, spec: TaskSpec, topic_suffix: str = topics.TRANSITIONS) -> BagContents:
     """Every transition of the bag at ``path`` (topics ending in ``topic_suffix``), checked against ``spec``."""
     from rosbags.rosbag2 import Reader
 

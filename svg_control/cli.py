@@ -124,6 +124,8 @@ def cmd_launch(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .trainer import run_default  # the run settings' defaults are RunSettings' own
+
     p = argparse.ArgumentParser(prog="svg-control", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -137,13 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "SVG(1), SVG(k), SVG(0) "
                         "and its DPG, actor-critic and planner baselines")
     t.add_argument("--steps", type=int)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=run_default("seed"))
     t.add_argument("--out", help="output directory (default runs/<task>-<algo>-s<seed>)")
     t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
-    t.add_argument("--eval-every", type=int, default=1000)
-    t.add_argument("--eval-episodes", type=int, default=5)
-    t.add_argument("--checkpoint-every", type=int, default=5000)
-    t.add_argument("--device", default="cpu")
+    t.add_argument("--eval-every", type=int, default=run_default("eval_every"))
+    t.add_argument("--eval-episodes", type=int, default=run_default("eval_episodes"))
+    t.add_argument("--checkpoint-every", type=int, default=run_default("checkpoint_every"))
+    t.add_argument("--device", default=run_default("device"))
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter override")
     t.add_argument("--task-set", action="append", default=[], metavar="KEY=VALUE", help="task constructor override")

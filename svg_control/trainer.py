@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,15 @@ class RunSettings:
         for name in ("steps", "eval_every", "eval_episodes", "checkpoint_every"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+
+def run_default(name: str) -> Any:
+    """The default of the :class:`RunSettings` field ``name``: the one value the CLI's options and the node
+    parameters of the same name (the learner's ``checkpoint_every``, ``device``, the simulator's ``seed``) read."""
+    for f in fields(RunSettings):
+        if f.name == name and f.default is not MISSING:
+            return f.default
+    raise KeyError(f"RunSettings has no field {name!r} with a default")
 
 
 def evaluate_returns(act: Callable[[np.ndarray], np.ndarray], task: Task, episodes: int,

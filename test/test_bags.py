@@ -20,7 +20,7 @@ from svg_control.core.algos import make_learner
 from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
-from svg_control.nodes import messages, qos
+from svg_control.nodes import messages, qos, topics
 from svg_control.nodes.codecs import TransitionCodec
 from svg_control.nodes.recorder import RecorderNode
 from svg_control.trainer import learn_from_bag
@@ -41,10 +41,10 @@ def recorded(ros, tmp_path_factory):
     bag = tmp_path_factory.mktemp("bags") / "run"
     recorder = ros.make(RecorderNode, {"task": "point_mass", "bag_dir": str(bag)})
     probe = ros.add(Probe(ros.context, "bag_probe"))
-    pubs = {"transitions": probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS),
-            "commands": probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS),
-            "episode_return": probe.create_publisher(Float64, "episode_return", qos.PLOT),
-            "joint_states": probe.create_publisher(JointState, "joint_states", qos.JOINT_STATES)}
+    pubs = {"transitions": probe.create_publisher(Float64MultiArray, topics.TRANSITIONS, qos.TRANSITIONS),
+            "commands": probe.create_publisher(Float64MultiArray, topics.commands("effort_controller"), qos.COMMANDS),
+            "episode_return": probe.create_publisher(Float64, topics.EPISODE_RETURN, qos.PLOT),
+            "joint_states": probe.create_publisher(JointState, topics.JOINT_STATES, qos.JOINT_STATES)}
     assert ros.spin_until(lambda: all(p.get_subscription_count() > 0 for p in pubs.values()))
     sent = transitions(40)
     layout = TransitionCodec(SPEC).layout

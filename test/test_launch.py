@@ -19,6 +19,7 @@ import yaml
 
 from svg_control.nodes import launcher
 from svg_control.nodes.node_set import NODES, config_dir, node_set, override_file
+from svg_control.nodes.parameter_table import TABLE
 from svg_control.tasks.registry import task_names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +59,7 @@ def test_node_set_names_real_executables_and_modules():
 
 
 def test_configured_parameters_are_declared_by_their_nodes():
-    declared = {n: {p.name: p for p in importlib.import_module(f"svg_control.nodes.{n}").parameters()} for n in NODES}
+    declared = {n: {p.name: p for p in TABLE[n]} for n in NODES}
     for path in sorted(config_dir().glob("*.yaml")):
         for key, section in yaml.safe_load(path.read_text()).items():
             targets = list(NODES) if key == "/**" else [key.removeprefix("/**/")]
@@ -72,8 +73,7 @@ def test_configured_parameters_are_declared_by_their_nodes():
 
 def test_defaults_yaml_holds_the_declared_defaults():
     """One value per default: what ``config/defaults.yaml`` sets is what each node it reaches declares."""
-    declared = {n: {p.name: p.default for p in importlib.import_module(f"svg_control.nodes.{n}").parameters()}
-                for n in NODES}
+    declared = {n: {p.name: p.default for p in TABLE[n]} for n in NODES}
     data = yaml.safe_load((config_dir() / "defaults.yaml").read_text())
     assert set(data) == {"/**", *(f"/**/{n}" for n in NODES)}
     for key, section in data.items():

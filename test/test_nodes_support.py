@@ -23,6 +23,8 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402 - after the imp
 from rclpy.node import Node  # noqa: E402 - after the importorskip
 from rclpy.parameter import Parameter  # noqa: E402 - after the importorskip
 
+from svg_control.nodes import topics  # noqa: E402 - after the importorskip
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -85,7 +87,7 @@ class Probe(Node):
         super().__init__(name, context=context)
         self.received: dict[str, list[Any]] = {}
         self.diagnostics: dict[str, dict[str, str]] = {}
-        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        self.create_subscription(DiagnosticArray, topics.DIAGNOSTICS, self._on_diagnostics, 10)
 
     def listen(self, topic: str, msg_type: type, qos: Any) -> list[Any]:
         store: list[Any] = self.received.setdefault(topic, [])

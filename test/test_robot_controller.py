@@ -21,7 +21,7 @@ from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import SetBool, Trigger
 from test_nodes_support import node_command, node_env, pick_domain
 
-from svg_control.nodes import qos
+from svg_control.nodes import qos, topics
 from svg_control.nodes.codecs import TransitionCodec
 from svg_control.nodes.controller import ControllerNode
 from svg_control.nodes.diagnostics import ERROR
@@ -56,11 +56,11 @@ class FakeArm:
     """The probe's side of the robot: joint_states on a timer (or not), commands recorded with their time."""
 
     def __init__(self, ros, probe) -> None:
-        self.pub = probe.create_publisher(JointState, "joint_states", qos.JOINT_STATES)
+        self.pub = probe.create_publisher(JointState, topics.JOINT_STATES, qos.JOINT_STATES)
         self.commands: list[tuple[float, np.ndarray]] = []
-        probe.create_subscription(Float64MultiArray, "effort_controller/commands",
+        probe.create_subscription(Float64MultiArray, topics.commands("effort_controller"),
                                   lambda m: self.commands.append((time.monotonic(), np.array(m.data))), qos.COMMANDS)
-        self.transitions = probe.listen("transitions", Float64MultiArray, qos.TRANSITIONS)
+        self.transitions = probe.listen(topics.TRANSITIONS, Float64MultiArray, qos.TRANSITIONS)
         self.sending = True
         self.nan = False
         self.t = 0.0
@@ -247,7 +247,7 @@ def test_limits_from_the_latched_robot_description(ros, probe, controller, tmp_p
       <joint name="a" type="revolute"><limit lower="-1" upper="1" effort="0.5" velocity="2"/></joint>
       <joint name="b" type="revolute"><limit lower="-1" upper="1" effort="1.5" velocity="2"/></joint>
     </robot>"""
-    latched = probe.create_publisher(String, "/robot_description", qos.ROBOT_DESCRIPTION)
+    latched = probe.create_publisher(String, topics.ROBOT_DESCRIPTION, qos.ROBOT_DESCRIPTION)
     latched.publish(String(data=urdf))
     path = arm_file(tmp_path, commands={"interface": "effort", "limits_from": "robot_description",
                                         "joints": ["a", "b"]})

@@ -20,7 +20,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
 from test_nodes_support import Probe, pick_domain
 
-from svg_control.nodes import qos
+from svg_control.nodes import qos, topics
 
 pytest.importorskip("rerun", reason="the live view's optional extra (pip install -e .[view])")
 DOMAIN = pick_domain()
@@ -47,9 +47,9 @@ def viewer(ros):
 def feed(ros, viewer) -> None:
     """Returns, learner diagnostics and a moving monoped, as the node set publishes them."""
     probe = ros.add(Probe(ros.context, f"view_probe_{len(viewer.logged)}"))
-    returns = probe.create_publisher(Float64, "episode_return", qos.PLOT)
-    joints = probe.create_publisher(JointState, "joint_states", qos.JOINT_STATES)
-    diagnostics = probe.create_publisher(DiagnosticArray, "/diagnostics", qos.DIAGNOSTICS)
+    returns = probe.create_publisher(Float64, topics.EPISODE_RETURN, qos.PLOT)
+    joints = probe.create_publisher(JointState, topics.JOINT_STATES, qos.JOINT_STATES)
+    diagnostics = probe.create_publisher(DiagnosticArray, topics.DIAGNOSTICS, qos.DIAGNOSTICS)
     assert ros.spin_until(lambda: returns.get_subscription_count() and joints.get_subscription_count()
                           and diagnostics.get_subscription_count())
     names = list(viewer.robot.qpos_of)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
-from . import qos
+from . import qos, topics
 from .runtime import steady_timer
 
 Values = dict[str, object]
@@ -51,7 +51,7 @@ class DiagnosticsPublisher:
     def __init__(self, node: Node, hardware_id: str, fill: Callable[[], tuple[bytes, str, Values]],
                  period: float = 1.0) -> None:
         self.node, self.hardware_id, self.fill = node, hardware_id, fill
-        self.pub = node.create_publisher(DiagnosticArray, "/diagnostics", qos.DIAGNOSTICS)
+        self.pub = node.create_publisher(DiagnosticArray, topics.DIAGNOSTICS, qos.DIAGNOSTICS)
         self.timer = steady_timer(node, period, self.publish)  # stamped with the node's clock (sim time or not)
 
     def publish(self) -> None:

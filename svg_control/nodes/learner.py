@@ -46,10 +46,11 @@ from std_msgs.msg import Float64MultiArray, Int64, UInt8MultiArray
 
 from ..core.algos import make_learner
 from ..core.transition import Transition
-from . import qos, run_dir
+from . import qos, run_dir, topics
 from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
-from .params import Param, ParameterError, agent_config, declare_all, topic_name, torch_device
+from .parameter_table import TABLE
+from .params import Param, ParameterError, agent_config, declare_all
 from .runtime import run_node
 from .task_io import (
     config_name,
@@ -58,7 +59,6 @@ from .task_io import (
     robot_description_for,
     task_spec,
     termination_fn,
-    valid_task,
 )
 
 #: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
@@ -67,47 +67,8 @@ INGEST_BATCH = 256
 
 
 def parameters() -> list[Param]:
-    from ..core.algos import ALGORITHMS, DEFAULT_ALGORITHM
-
-    return [
-        Param("task", "point_mass", "Task, or a robot task file (*.yaml): its torch reward is differentiated by "
-              "the learner (a reward on a topic is learned).", check=valid_task),
-        Param("algo", DEFAULT_ALGORITHM, "SVG algorithm or baseline (sac-svg: maximum-entropy SVG(H); "
-                                 "svg1-er: the paper's SVG(1)-ER).", choices=ALGORITHMS),
-        Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, e.g. '{batch_size: 128}'."),
-        Param("device", "cpu", "Torch device for training: cpu or cuda[:N].", check=torch_device),
-        Param("seed", 2, "Seed of the agent (initialisation, minibatches).", low=0, high=2**31 - 1),
-        Param("updates_per_transition", 1.0, "Updates owed per transition received.", low=0.01, high=64.0,
-              read_only=False),
-        Param("publish_every", 10, "Publish weights when the policy advanced this many versions.",
-              low=1, high=1_000_000, read_only=False),
-        Param("max_backlog", 200, "Owed updates beyond this are dropped (counted).", low=1, high=1_000_000,
-              read_only=False),
-        Param("max_queue", 20000, "Transitions received but not yet in replay, at most; beyond, the oldest are "
-              "dropped (counted as transitions_dropped): memory stays bounded when arrivals outpace learning.",
-              low=100, high=10_000_000),
-        Param("nice", 0, "Added to the process's nice value at start-up (e.g. 10): on a small robot computer the "
-              "control loop then wins the CPU and learning takes what is left.", low=0, high=19),
-        Param("checkpoint_dir", "", "Run directory: checkpoints, config.yaml and the online metrics.jsonl; "
-              "empty disables them."),
-        Param("checkpoint_every", 5000, "Updates between checkpoints.", low=1, high=100_000_000, read_only=False),
-        Param("resume", True, "Load the newest checkpoint from checkpoint_dir at start-up; false moves an "
-              "existing run there aside and starts over."),
-        Param("transition_topics", "transitions", "Comma-separated topics to learn from: several actors, one "
-              "learner, e.g. '/actor_0/transitions,/actor_1/transitions' (each transition carries its actor_id).",
-              check=topic_list),
-        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
-    ]
-
-
-def topic_list(value: str) -> str | None:
-    """Check for ``transition_topics``: one or more topic names, relative or absolute, comma-separated."""
-    topics = [t.strip() for t in value.split(",")]
-    for t in topics:
-        reason = topic_name(t)
-        if reason:
-            return reason
-    return None if len(set(topics)) == len(topics) else f"{value!r} names a topic twice"
+    """This node's parameters, from the one table of them (``parameter_table``)."""
+    return list(TABLE["learner"])
 
 
 class LearnerNode(Node):
@@ -117,7 +78,7 @@ class LearnerNode(Node):
         if self.p["nice"]:
             os.nice(self.p["nice"])
         try:
-            description = robot_description_for(self, self.p["task"], "/robot_description", 10.0)
+            description = robot_description_for(self, self.p["task"], topics.ROBOT_DESCRIPTION, 10.0)
             if description is not None:  # a task file whose limits are the URDF's (its reward sees SI commands)
                 robot = load_task_file(self.p["task"], description)
                 spec, reward, termination = robot.spec, robot.reward_torch(), robot.terminated_torch()
@@ -153,8 +114,8 @@ class LearnerNode(Node):
         self.transition_rate = RateMeter()
         self.update_rate = RateMeter()
         self.transition_codec = TransitionCodec(spec)
-        self.pub_weights = self.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
-        self.pub_backlog = self.create_publisher(Int64, "learner_backlog", qos.LEARNER_BACKLOG)
+        self.pub_weights = self.create_publisher(UInt8MultiArray, topics.POLICY_WEIGHTS, qos.POLICY_WEIGHTS)
+        self.pub_backlog = self.create_publisher(Int64, topics.LEARNER_BACKLOG, qos.LEARNER_BACKLOG)
         self.reported_backlog = -1
         self.reported_at = 0.0
         for topic in (t.strip() for t in self.p["transition_topics"].split(",")):

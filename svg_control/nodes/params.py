@@ -1,6 +1,7 @@
 """Declared, described, range-checked node parameters.
 
-Each node lists its parameters as :class:`Param` entries. :func:`declare_all` declares them with a
+Each node lists its parameters as :class:`Param` entries (all of them in ``parameter_table.TABLE``).
+:func:`declare_all` declares them with a
 ``ParameterDescriptor`` (description, numeric range, read-only flag) and validates the values the
 node was started with; a bad value raises :class:`ParameterError` naming the parameter, which
 ``runtime.run_node`` turns into a fatal log line and exit code 2, so a misconfigured robot never
@@ -166,6 +167,16 @@ def topic_name(value: str) -> str | None:
     """Check for a relative or absolute ('/'-prefixed) topic name."""
     reason = relative_topic(value[1:] if value.startswith("/") else value)
     return None if reason is None else f"{value!r} is not a valid topic name"
+
+
+def topic_list(value: str) -> str | None:
+    """Check for a comma-separated list of topic names (relative or absolute), none named twice."""
+    names = [t.strip() for t in value.split(",")]
+    for t in names:
+        reason = topic_name(t)
+        if reason:
+            return reason
+    return None if len(set(names)) == len(names) else f"{value!r} names a topic twice"
 
 
 def torch_device(value: str) -> str | None:

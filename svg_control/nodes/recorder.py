@@ -20,34 +20,30 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray
 
 from ..bags import BagError, BagWriter
-from . import qos
+from . import qos, topics
 from .diagnostics import OK, DiagnosticsPublisher
-from .params import Param, ParameterError, declare_all, one_of, relative_topic
+from .parameter_table import TABLE
+from .params import Param, ParameterError, declare_all
 from .runtime import run_node
-from .task_io import task_names, task_spec
+from .task_io import task_spec
 
-#: (relative topic or absolute, message class, QoS, has a header)
-TOPICS = (
-    ("transitions", Float64MultiArray, qos.TRANSITIONS, False),
-    ("observation", Float64MultiArray, qos.OBSERVATION, False),
-    ("{controller}/commands", Float64MultiArray, qos.COMMANDS, False),
-    ("reward", Float64, qos.PLOT, False),
-    ("episode_return", Float64, qos.PLOT, False),
-    ("joint_states", JointState, qos.JOINT_STATES, True),
-    ("/diagnostics", DiagnosticArray, qos.DIAGNOSTICS, True),
-)
+
+def recorded_topics(controller_name: str) -> tuple[tuple[str, type, object, bool], ...]:
+    """(relative topic or absolute, message class, QoS, has a header) of each topic recorded."""
+    return (
+        (topics.TRANSITIONS, Float64MultiArray, qos.TRANSITIONS, False),
+        (topics.OBSERVATION, Float64MultiArray, qos.OBSERVATION, False),
+        (topics.commands(controller_name), Float64MultiArray, qos.COMMANDS, False),
+        (topics.REWARD, Float64, qos.PLOT, False),
+        (topics.EPISODE_RETURN, Float64, qos.PLOT, False),
+        (topics.JOINT_STATES, JointState, qos.JOINT_STATES, True),
+        (topics.DIAGNOSTICS, DiagnosticArray, qos.DIAGNOSTICS, True),
+    )
 
 
 def parameters() -> list[Param]:
-    return [
-        Param("task", "point_mass", "Task whose experience is recorded (stored in the bag).",
-              check=one_of(task_names())),
-        Param("bag_dir", "", "The bag directory to create; it must not exist yet.",
-              check=lambda v: None if v else "give the bag directory to create"),
-        Param("controller_name", "effort_controller", "Commands are recorded from <controller_name>/commands.",
-              check=relative_topic),
-        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
-    ]
+    """This node's parameters, from the one table of them (``parameter_table``)."""
+    return list(TABLE["recorder"])
 
 
 def msgtype(cls: type) -> str:
@@ -68,8 +64,7 @@ class RecorderNode(Node):
             raise ParameterError("bag_dir", str(exc)) from None
         self.closed = False
         self.resolved: dict[str, str] = {}
-        for topic, cls, profile, has_header in TOPICS:
-            topic = topic.format(controller=self.p["controller_name"])
+        for topic, cls, profile, has_header in recorded_topics(self.p["controller_name"]):
             where: dict[str, str] = {}  # the fully qualified name, known once the subscription exists
             sub = self.create_subscription(cls, topic, self._writer(cls, has_header, where), profile, raw=True)
             where["topic"] = self.resolved[topic] = sub.topic_name

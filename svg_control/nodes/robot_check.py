@@ -27,6 +27,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_srvs.srv import Trigger
 
 from ..tasks.task_file import TaskFile, describe_task_file, load_task_file
+from . import topics
 from .robot_io import CommandShaper, ObservationBuilder, Refused
 from .task_io import robot_description_for
 
@@ -103,7 +104,7 @@ def check_robot(task: TaskFile, seconds: float, node: RobotProbe, executor: Sing
             checks.append(Check(what, got > 0 and what not in node.refused,
                                 f"{got} messages on {topic}" + (f"; refused: {node.refused[what]}"
                                                                  if what in node.refused else "")))
-    commands = f"{task.controller}/commands"
+    commands = topics.commands(task.controller)
     listeners = node.count_subscribers(commands)
     checks.append(Check("commands", listeners > 0, f"{listeners} subscriber(s) on {commands}"
                         + ("" if listeners else ": is the forward command controller loaded and active?")))
@@ -143,7 +144,7 @@ def main(path: str, seconds: float = 3.0, args: Sequence[str] | None = None) -> 
     rclpy.init(args=list(args) if args is not None else None)
     try:
         urdf_node = Node("svg_control_robot_check_urdf")
-        description = robot_description_for(urdf_node, path, "/robot_description", seconds)
+        description = robot_description_for(urdf_node, path, topics.ROBOT_DESCRIPTION, seconds)
         urdf_node.destroy_node()
         task = load_task_file(path, description)  # TaskFileError (a ValueError): the CLI prints it, exit code 2
     except BaseException:

@@ -48,53 +48,24 @@ from std_msgs.msg import Float64, Float64MultiArray, String, UInt8MultiArray
 from std_srvs.srv import SetBool, Trigger
 
 from ..core.transition import Transition
-from . import qos
+from . import qos, topics
 from .codecs import MalformedMessage, TransitionCodec
 from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
 from .messages import array_msg, layout, scalar_blocks
-from .params import Param, ParameterError, agent_config, declare_all, relative_topic, torch_device
+from .parameter_table import TABLE
+from .params import Param, ParameterError, agent_config, declare_all
 from .policy_runner import PolicyRunner
 from .robot_io import CommandShaper, ObservationBuilder, Refused
 from .robot_task import RegisteredTask, registered_task
 from .runtime import run_node, steady_timer
-from .task_io import is_task_file, load_task_file, robot_description_for, valid_task
+from .task_io import is_task_file, load_task_file, robot_description_for
 
 STARTING, RUNNING, INACTIVE = "starting", "running", "inactive"
 
 
 def parameters() -> list[Param]:
-    from ..core.algos import ALGORITHMS, DEFAULT_ALGORITHM
-
-    return [
-        Param("task", "monoped", "A robot task file (*.yaml, docs/ROBOTS.md), or a registered task (our simulator "
-              "as the robot; its task file is generated from the task's spec).", check=valid_task),
-        Param("algo", DEFAULT_ALGORITHM, "Algorithm of the learner (its config sizes the policy).", choices=ALGORITHMS),
-        Param("agent_overrides", "", "YAML mapping of AgentConfig overrides, same as the learner's."),
-        Param("trigger", "auto", "timer: act every control period on the newest samples (a robot); joint_states: "
-              "act on each new joint_states message, or observation for a registered task (a simulator stepping "
-              "once per command); auto: joint_states for a registered task (our simulator), timer for a task file.",
-              choices=("auto", "timer", "joint_states")),
-        Param("autostart", True, "Configure and activate at start (a failed configure stops the process); false: "
-              "wait for 'ros2 lifecycle set'."),
-        Param("robot_description_topic", "/robot_description", "Where the URDF is latched, for a task file whose "
-              "commands.limits_from is robot_description."),
-        Param("robot_description_timeout", 10.0, "Seconds to wait at start for that URDF.", low=0.0, high=3600.0),
-        Param("controller_name", "effort_controller", "Registered task: commands go to <controller_name>/commands "
-              "(a task file names its own commands.controller).", check=relative_topic),
-        Param("watchdog_timeout", 0.5, "Registered task: seconds without a fresh observation before the safe "
-              "command is sent (a task file has its own staleness_limit).", low=0.01, high=60.0),
-        Param("max_command_rate", 0.0, "Largest change of a command per second, in command units (per simulated/"
-              "robot second: steps x dt); 0 = no limit. A task file's commands.max_rate applies as well: the "
-              "tighter one wins. The safe command is never limited.", low=0.0, high=1e9, read_only=False),
-        Param("device", "cpu", "Torch device of the policy: cpu or cuda[:N].", check=torch_device),
-        Param("numpy_policy", True, "Evaluate the policy with a verified numpy mirror on CPU."),
-        Param("deterministic", False, "Send the policy mean instead of a sample.", read_only=False),
-        Param("publish_transitions", True, "Publish transitions for the learner.", read_only=False),
-        Param("actor_id", 0, "Tag of this robot in its transitions (several actors, one learner).",
-              low=0, high=1_000_000),
-        Param("seed", 1, "Seed of the exploration noise.", low=0, high=2**31 - 1),
-        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
-    ]
+    """This node's parameters, from the one table of them (``parameter_table``)."""
+    return list(TABLE["controller"])
 
 
 class RobotControllerNode(LifecycleNode):
@@ -152,16 +123,16 @@ class RobotControllerNode(LifecycleNode):
         self.transition_codec = TransitionCodec(spec)
         lockstep = self.trigger == "joint_states"
         self.entities: list[Any] = [
-            self.create_publisher(Float64MultiArray, f"{task.controller}/commands", qos.COMMANDS),
-            self.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS),
-            self.create_publisher(Float64, "episode_return", qos.PLOT),
+            self.create_publisher(Float64MultiArray, topics.commands(task.controller), qos.COMMANDS),
+            self.create_publisher(Float64MultiArray, topics.TRANSITIONS, qos.TRANSITIONS),
+            self.create_publisher(Float64, topics.EPISODE_RETURN, qos.PLOT),
         ]
         self.pub_cmd, self.pub_tr, self.pub_return = self.entities
         # lockstep waits on every sample: reliable; a robot's broadcaster may be best-effort: sensor QoS reads both
         self.entities += [
             self.create_subscription(JointState, task.joint_states_topic, self.on_joint_states,
                                      qos.JOINT_STATES if lockstep else qos_profile_sensor_data),
-            self.create_subscription(UInt8MultiArray, "policy_weights", self.on_weights, qos.POLICY_WEIGHTS),
+            self.create_subscription(UInt8MultiArray, topics.POLICY_WEIGHTS, self.on_weights, qos.POLICY_WEIGHTS),
             self.create_service(SetBool, "estop", self.on_estop),
             self.create_service(Trigger, "start_episode", self.on_start_episode),
         ]

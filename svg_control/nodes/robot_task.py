@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core.task import TaskSpec
 from ..tasks.task_file import CommandedJoint, ObservationEntry, TaskFile
+from . import topics
 from .task_io import reward_fn, task_spec, termination_fn
 
 #: the ``ObservationEntry.source`` of a value read from the robot's own observation vector
@@ -43,7 +44,7 @@ class RegisteredTask(TaskFile):
     """
 
     task_spec: TaskSpec | None = None
-    observation_topic: str = "observation"
+    observation_topic: str = topics.OBSERVATION
     _reward_fn: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     _termination_fn: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 

@@ -47,44 +47,18 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray, Int64
 from std_srvs.srv import Trigger
 
-from . import qos
+from . import qos, topics
 from .codecs import CommandCodec, MalformedMessage, ObservationCodec, Step, StepCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
-from .params import Param, ParameterError, declare_all, one_of, relative_topic, topic_name
+from .parameter_table import TABLE
+from .params import Param, ParameterError, declare_all
 from .runtime import run_node, steady_timer
-from .task_io import EffortInterface, JointStateReader, make_task, task_names
+from .task_io import EffortInterface, JointStateReader, make_task
 
 
 def parameters() -> list[Param]:
-    return [
-        Param("task", "point_mass", "Task to simulate (svg-control tasks lists them).", check=one_of(task_names())),
-        Param("interface", "ros2_control", "ros2_control: observation and joint_states out, commands on "
-              "<controller_name>/commands (command_units), episodes reset only through the reset service (what a "
-              "ros2_control robot offers); step: our packed 'step' topic and the task's controls (the lockstep "
-              "controller).", choices=("step", "ros2_control")),
-        Param("command_units", "control", "ros2_control interface: control: each actuator's control in the task's "
-              "units (a registered task's generated task file); si: joint efforts in N m or N (motors on joints "
-              "only; a hand-written task file such as robots/monoped.yaml).", choices=("control", "si")),
-        Param("mode", "lockstep", "lockstep: one step per command; realtime: step on a timer at 1/dt.",
-              choices=("lockstep", "realtime")),
-        Param("controller_name", "effort_controller", "Commands arrive on <controller_name>/commands.",
-              check=relative_topic),
-        Param("actuator_noise", -1.0, "Torque-noise std as a fraction of each actuator's range; -1 keeps the "
-              "task's default.", low=-1.0, high=1.0),
-        Param("seed", 0, "Seed of the task's random stream (reset distribution, actuator noise).",
-              low=0, high=2**31 - 1),
-        Param("max_rate", 100.0, "lockstep: at most this many steps per wall second (0 = as fast as commands "
-              "come), to leave CPU to the learner on a small machine.", low=0.0, high=100_000.0),
-        Param("learner_lead", 10, "lockstep: steps the simulation may run ahead of the learner's updates; "
-              "0 = never wait for the learner.", low=0, high=1_000_000),
-        Param("learner_backlog_topic", "learner_backlog", "Where the learner reports its backlog (std_msgs/Int64); "
-              "'/learner_backlog' for namespaced actors sharing one learner.", check=topic_name),
-        Param("learner_timeout", 10.0, "Seconds of learner silence after which pacing is suspended (also the "
-              "longest wait for its first report).", low=0.1, high=3600.0),
-        Param("realtime_factor", 1.0, "realtime mode: simulated seconds per wall second.", low=0.01, high=100.0),
-        Param("publish_clock", True, "Publish /clock with simulated time (for use_sim_time)."),
-        Param("diagnostics_period", 1.0, "Seconds between /diagnostics messages.", low=0.1, high=60.0),
-    ]
+    """This node's parameters, from the one table of them (``parameter_table``)."""
+    return list(TABLE["simulator"])
 
 
 class SimulatorNode(Node):
@@ -113,13 +87,13 @@ class SimulatorNode(Node):
         self.observation_codec = ObservationCodec(spec)
         self.command_codec = CommandCodec(spec)
 
-        self.pub_step = None if self.ros2_control else self.create_publisher(Float64MultiArray, "step", qos.STEP)
-        self.pub_obs = self.create_publisher(Float64MultiArray, "observation", qos.OBSERVATION)
-        self.pub_joints = self.create_publisher(JointState, "joint_states", qos.JOINT_STATES)
-        self.pub_reward = self.create_publisher(Float64, "reward", qos.PLOT)
-        self.pub_return = None if self.ros2_control else self.create_publisher(Float64, "episode_return", qos.PLOT)
-        self.pub_clock = self.create_publisher(Clock, "/clock", qos.CLOCK) if self.p["publish_clock"] else None
-        self.create_subscription(Float64MultiArray, f"{self.p['controller_name']}/commands", self.on_command,
+        self.pub_step = None if self.ros2_control else self.create_publisher(Float64MultiArray, topics.STEP, qos.STEP)
+        self.pub_obs = self.create_publisher(Float64MultiArray, topics.OBSERVATION, qos.OBSERVATION)
+        self.pub_joints = self.create_publisher(JointState, topics.JOINT_STATES, qos.JOINT_STATES)
+        self.pub_reward = self.create_publisher(Float64, topics.REWARD, qos.PLOT)
+        self.pub_return = None if self.ros2_control else self.create_publisher(Float64, topics.EPISODE_RETURN, qos.PLOT)
+        self.pub_clock = self.create_publisher(Clock, topics.CLOCK, qos.CLOCK) if self.p["publish_clock"] else None
+        self.create_subscription(Float64MultiArray, topics.commands(self.p["controller_name"]), self.on_command,
                                  qos.COMMANDS)
         self.create_service(Trigger, "reset", self.on_reset)
         self.paced = self.lockstep and self.p["learner_lead"] > 0
@@ -155,7 +129,7 @@ class SimulatorNode(Node):
             steady_timer(self, 1.0 / self.p["max_rate"], self.on_timer)
         DiagnosticsPublisher(self, spec.name, self.diagnostics, self.p["diagnostics_period"])
         self.get_logger().info(f"simulating {spec.name} ({self.p['mode']}, dt={spec.dt} s, obs {spec.obs_dim}, "
-                               f"act {spec.act_dim}); commands on {self.p['controller_name']}/commands")
+                               f"act {spec.act_dim}); commands on {topics.commands(self.p['controller_name'])}")
 
     # -- inputs ------------------------------------------------------------------------------------------
     def announce(self) -> None:

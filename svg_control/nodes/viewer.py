@@ -26,20 +26,18 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
 
-from . import qos
-from .params import Param, declare_all, one_of
+from . import qos, topics
+from .parameter_table import TABLE
+from .params import Param, declare_all
 from .runtime import run_node
-from .task_io import make_task, task_names
+from .task_io import make_task
 
 ROBOT_PERIOD = 1.0 / 30.0  # seconds between robot poses streamed (the page redraws at about this rate)
 
 
 def parameters() -> list[Param]:
-    return [
-        Param("task", "point_mass", "Task whose robot is drawn.", check=one_of(task_names())),
-        Param("web_port", 9090, "Port of the web viewer page.", low=1, high=65535),
-        Param("grpc_port", 9876, "Port of the Rerun gRPC stream the page reads.", low=1, high=65535),
-    ]
+    """This node's parameters, from the one table of them (``parameter_table``)."""
+    return list(TABLE["viewer"])
 
 
 def view_url(web_port: int, grpc_port: int, host: str = "localhost") -> str:
@@ -95,9 +93,9 @@ class ViewerNode(Node):
         self.episodes = 0
         self.last_pose = 0.0
         self.logged: dict[str, int] = {}
-        self.create_subscription(Float64, "episode_return", self.on_return, qos.PLOT)
-        self.create_subscription(JointState, "joint_states", self.on_joints, qos.JOINT_STATES)
-        self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, qos.DIAGNOSTICS)
+        self.create_subscription(Float64, topics.EPISODE_RETURN, self.on_return, qos.PLOT)
+        self.create_subscription(JointState, topics.JOINT_STATES, self.on_joints, qos.JOINT_STATES)
+        self.create_subscription(DiagnosticArray, topics.DIAGNOSTICS, self.on_diagnostics, qos.DIAGNOSTICS)
         self.get_logger().info(f"live view of {self.p['task']}: open {self.url}")
 
     def _log(self, path: str, archetype: Any) -> None:

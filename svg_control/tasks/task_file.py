@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.task import TaskSpec
+from ..nodes.topics import JOINT_STATES
 from .builtin import describe_task, task_names
 from .entry_points import import_beside
 
@@ -94,7 +95,7 @@ class TaskFile:
     joints: tuple[CommandedJoint, ...]
     interface: str
     controller: str = "effort_controller"
-    joint_states_topic: str = "joint_states"
+    joint_states_topic: str = JOINT_STATES
     imu_topic: str = ""
     odometry_topic: str = ""
     staleness_limit: float = 0.1
@@ -413,7 +414,7 @@ def load_task_file(path: Path | str, robot_description: str | None = None) -> Ta
         raise reader.fail("episode_length", f"must be a whole number of control periods, got {length:g}")
     staleness = reader.number(data, "staleness_limit", "", max(0.1, 3 * period), positive=True)
     topics = reader.mapping(data.get("topics"), "topics", ("joint_states", "imu", "odometry"))
-    joint_states_topic = reader.topic(topics, "joint_states", "topics", "joint_states")
+    joint_states_topic = reader.topic(topics, "joint_states", "topics", JOINT_STATES)
     imu_topic = reader.topic(topics, "imu", "topics", "")
     odometry_topic = reader.topic(topics, "odometry", "topics", "")
     observation = _observation(data.get("observation"), reader)
