@@ -393,3 +393,20 @@ def test_a_target_critic_shares_every_observation_normaliser_with_its_source():
     critic.obs_norm.update(np.random.default_rng(0).normal(5.0, 3.0, (50, 3)))
     obs, action = torch.randn(4, 3), torch.randn(4, 1)
     torch.testing.assert_close(target(obs, action), critic(obs, action))
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_observation_normalisation_follows_the_data_only_where_it_is_on(normalize):
+    """normalize_observations: on, the networks' running mean and std follow every observed state; off, they
+    stay the identity (mean 0, std 1), so the networks see the observation as it comes, while the model's
+    prediction targets are still standardised."""
+    task = point_mass()
+    cfg = build_config("sac-svg", {"normalize_observations": normalize, "min_replay": 1000})
+    agent = make_learner("sac-svg", task.spec, task.reward_torch, cfg, seed=0)
+    run(agent, task, 60)
+    norm = agent.obs_norm
+    identity = torch.equal(norm.mean, torch.zeros_like(norm.mean)) and torch.equal(norm.std, torch.ones_like(norm.std))
+    assert identity != normalize
+    assert agent.policy.obs_norm is norm and float(agent.model.delta_norm.count) == 60
+    obs = torch.tensor([[0.7, -0.3]], dtype=torch.float32)
+    assert torch.allclose(norm.normalize(obs), obs, atol=1e-5) != normalize  # the std carries an eps of 1e-6

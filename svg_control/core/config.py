@@ -73,6 +73,11 @@ class AgentConfig:
     sigma_max: float = 1.0
     #: sigma is a function of the state (else one learned value per action dimension)
     state_dependent_sigma: bool = True
+    #: the networks see each observation dimension standardised by its running mean and std
+    #: (``core/normalizer.py``); off, they see the observation as it comes (as SAC does). A dimension that
+    #: barely moves while data is gathered (cos theta of a balanced pole) is divided by a tiny std, so its
+    #: input grows large and keeps shifting once the state does move
+    normalize_observations: bool = True
     #: run each update as one torch.compile'd function (``core/compiled_update.py``): the same steps, fewer and
     #: fused kernels; equal to the eager update up to float rounding, not bit for bit. Only algorithms whose
     #: update has no host-side branching implement it (``Learner.compilable``)

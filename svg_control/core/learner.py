@@ -224,7 +224,8 @@ class Learner:
         t.validate(self.spec.obs_dim, self.spec.act_dim)
         self.replay.add(t, self.episode_count)
         pair = np.stack([t.obs, t.next_obs]).astype(np.float64, copy=False)
-        self.obs_norm.update(pair)
+        if self.config.normalize_observations:
+            self.obs_norm.update(pair)
         self.model.delta_norm.update(pair[1:] - pair[:1])
         self.env_steps += 1
         if self.episodic:
