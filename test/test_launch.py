@@ -57,8 +57,13 @@ def test_node_set_names_real_executables_and_modules():
     assert [s.name for s in node_set("point_mass")] == list(NODES)
 
 
+def node_modules() -> dict[str, str]:
+    """Each node's module (the controller node runs ``robot_controller``)."""
+    return {spec.name: spec.module for spec in node_set("point_mass")}
+
+
 def test_configured_parameters_are_declared_by_their_nodes():
-    declared = {n: {p.name: p for p in importlib.import_module(f"svg_control.nodes.{n}").parameters()} for n in NODES}
+    declared = {n: {p.name: p for p in importlib.import_module(m).parameters()} for n, m in node_modules().items()}
     for path in sorted(config_dir().glob("*.yaml")):
         for key, section in yaml.safe_load(path.read_text()).items():
             targets = list(NODES) if key == "/**" else [key.removeprefix("/**/")]
@@ -72,8 +77,8 @@ def test_configured_parameters_are_declared_by_their_nodes():
 
 def test_defaults_yaml_holds_the_declared_defaults():
     """One value per default: what ``config/defaults.yaml`` sets is what each node it reaches declares."""
-    declared = {n: {p.name: p.default for p in importlib.import_module(f"svg_control.nodes.{n}").parameters()}
-                for n in NODES}
+    declared = {n: {p.name: p.default for p in importlib.import_module(m).parameters()}
+                for n, m in node_modules().items()}
     data = yaml.safe_load((config_dir() / "defaults.yaml").read_text())
     assert set(data) == {"/**", *(f"/**/{n}" for n in NODES)}
     for key, section in data.items():
