@@ -66,7 +66,6 @@ setup(
         "console_scripts": [
             "svg-control = svg_control.cli:main",
             "simulator = svg_control.nodes.simulator:main",
-            "controller = svg_control.nodes.controller:main",
             "robot_controller = svg_control.nodes.robot_controller:main",
             "learner = svg_control.nodes.learner:main",
             "recorder = svg_control.nodes.recorder:main",

@@ -11,8 +11,8 @@ transitions (``transition_topics``). The script samples each process's resident 
 
 * memory per process: first sample after warm-up, peak, last, and the slope over the second half
   (MB/min): bounded memory means a slope near zero and the learner's replay at most its capacity;
-* message drops from ``/diagnostics``: malformed messages, missed/duplicate/unpaired steps, watchdog
-  trips, updates the learner dropped because it could not keep up;
+* message drops from ``/diagnostics``: malformed commands and transitions, refused sensor samples, stale
+  trips and failed resets of the controllers, updates the learner dropped because it could not keep up;
 * learner update rate (updates/s over the run), transitions/s received vs produced, and lag: the
   transitions produced but not yet received (in flight) and the policy versions the controllers are
   behind the learner.
@@ -203,11 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "drops": {
             "simulator_malformed_commands": sum_key("simulator", "malformed_commands"),
-            "controller_malformed_steps": sum_key("controller", "malformed_steps"),
-            "controller_missed_steps": sum_key("controller", "missed_steps"),
-            "controller_duplicate_steps": sum_key("controller", "duplicate_steps"),
-            "controller_unpaired_steps": sum_key("controller", "unpaired_steps"),
-            "controller_watchdog_trips": sum_key("controller", "watchdog_trips"),
+            "controller_refused_samples": sum_key("controller", "refused_samples"),
+            "controller_stale_trips": sum_key("controller", "stale_trips"),
+            "controller_reset_failures": sum_key("controller", "reset_failures"),
             "learner_malformed_transitions": value("/learner", "malformed_transitions", 0.0),
             "learner_updates_dropped": value("/learner", "updates_dropped", 0.0),
             "learner_transitions_dropped": value("/learner", "transitions_dropped", 0.0),

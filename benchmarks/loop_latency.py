@@ -3,8 +3,8 @@
 Measures, on loopback with real Fast DDS (nodes as separate processes, like `svg-control launch`):
 
 1. controller compute per step (numpy mirror and torch policy), p50/p99 — target p99 < 0.3 ms;
-2. DDS round trip step -> controller -> command, seen from a stand-in simulator, p50/p99 — target
-   p99 < 2 ms;
+2. DDS round trip observation -> controller -> command, seen from a stand-in simulator (its ``reset``
+   service and ``observation`` topic), p50/p99 — target p99 < 2 ms;
 3. lockstep steps/s through simulator + controller processes vs the headless loop in one process
    (agent.act + task.step + agent.observe, with and without agent.update);
 4. learner updates/s vs transitions/s with the whole set on a realtime 100 Hz monoped — target
@@ -184,8 +184,10 @@ def main() -> None:
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from std_msgs.msg import Float64MultiArray
+    from std_srvs.srv import Trigger
 
-    from svg_control.nodes import messages, qos
+    from svg_control.nodes import qos
+    from svg_control.nodes.codecs import ObservationCodec
 
     results: dict[str, object] = {"task": args.task, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()}
     results["controller_compute_ms"] = controller_compute(args.task)
@@ -217,27 +219,33 @@ def main() -> None:
     spec = task.spec
     ctrl = NodeProcs(args.task, ("controller",), {"controller": {"watchdog_timeout": 30.0}}, domain)
     got: list[float] = []
-    pub = probe.create_publisher(Float64MultiArray, "step", qos.STEP)
+    resets = [0]
+
+    def on_reset(request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        resets[0] += 1  # the controller asks for each episode
+        response.success = True
+        return response
+
+    probe.create_service(Trigger, "reset", on_reset)
+    pub = probe.create_publisher(Float64MultiArray, "observation", qos.OBSERVATION)
     probe.create_subscription(Float64MultiArray, "effort_controller/commands",
                               lambda m: got.append(time.perf_counter()), qos.COMMANDS)
     end = time.monotonic() + 30
-    while pub.get_subscription_count() == 0 and time.monotonic() < end:
+    while (pub.get_subscription_count() == 0 or resets[0] == 0) and time.monotonic() < end:
         spin(0.1)
     spin(1.0)
-    layout = messages.step_layout(spec.obs_labels, spec.obs_dim)
-    obs, rtt, seq = task.reset(seed=0), [], 0
+    codec = ObservationCodec(spec)
+    obs, rtt, first = task.reset(seed=0), [], True
     for i in range(3000):
-        data = np.concatenate([obs, (0.0, 0.0, 0.0, 1.0 if i == 0 else 0.0, 1.0, float(seq))])
-        n = len(got)
+        n, asked = len(got), resets[0]
         t0 = time.perf_counter()
-        pub.publish(messages.array_msg(data, layout))
-        while len(got) == n and time.perf_counter() - t0 < 1.0:
+        pub.publish(codec.encode(obs))
+        while len(got) == n and resets[0] == asked and time.perf_counter() - t0 < 1.0:
             rclpy.spin_once(probe, timeout_sec=0.001)
-        if len(got) > n and i >= 100:
+        if len(got) > n and i >= 100 and not first:
             rtt.append((got[-1] - t0) * 1e3)
-        seq += 1
-        r = task.step(spec.safe_action)
-        obs = task.reset() if (r.terminated or r.truncated) else r.obs
+        first = resets[0] > asked  # the episode ended here: the next observation starts the one asked for
+        obs = task.reset() if first else task.step(spec.safe_action).obs
     spin(1.5)
     results["round_trip_ms"] = pct(rtt)
     results["controller_node_compute_ms"] = {k: diags.get("/controller", {}).get(k)

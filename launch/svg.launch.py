@@ -1,4 +1,4 @@
-"""ros2 launch svg_control svg.launch.py task:=<task or task file> [interface:=...] [namespace:=...] [run_dir:=...] ...
+"""ros2 launch svg_control svg.launch.py task:=<task or task file> [namespace:=...] [run_dir:=...] ...
 
 Starts simulator, controller and learner for one task (controller and learner for a robot's task file)
 from the node-set description shared with
@@ -42,7 +42,7 @@ def _nodes(context, *args, **kwargs):
             output="screen",
             emulate_tty=True,
         )
-        for spec in node_set(task, plan.overrides, extra_param_files=plan.param_files, interface=plan.interface)
+        for spec in node_set(task, plan.overrides, extra_param_files=plan.param_files)
     ]
 
 

@@ -8,15 +8,16 @@ Process faults (simulator, controller and learner as real processes, killed with
   checkpoint, which survived the kill: same policy version and weights (compared with the first
   weights it publishes), same update count (its start-up log line), and the replay contents are
   transitions the controller really sent (compared with what the probe recorded).
-* kill -9 the controller: the simulator (real-time mode) applies its safe action from the next step;
-  a restarted controller gets the latched weights.
+* kill -9 the controller: the simulator (real-time mode, a ros2_control robot) counts a missed command from
+  the next step and holds the last command, as a forward command controller does; a restarted controller
+  gets the latched weights.
 * kill -9 the simulator: the controller's watchdog trips (safe commands, counted, logged) and it
-  recovers when a new simulator publishes steps again.
+  recovers when a new simulator publishes observations again.
 * a process writing checkpoints in a loop, killed at random moments: the latest checkpoint always loads.
 
-Safety (controller in this process): commands stay in the actuator range, ``max_command_rate``
-limits their change, e-stop latches the safe action until released, and a policy whose output
-overflows to NaN sends the safe action (counted) instead of NaN.
+Safety (the ros2_control controller in this process, the probe as its simulator): commands stay in the
+actuator range, ``max_command_rate`` limits their change, e-stop sends the safe action and nothing else until
+released, and a policy whose output overflows to NaN sends the safe action (counted) instead of NaN.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ import torch
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import SetBool
-from test_nodes_support import Probe, node_command, node_env, node_learner, node_policy, pick_domain
+from test_nodes_support import Probe, SimulatorSide, node_command, node_env, node_learner, node_policy, pick_domain
 
 from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, read_manifest
@@ -43,9 +44,8 @@ from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import policy_to_bytes, read_policy_bytes
 from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
-from svg_control.nodes import messages, qos
-from svg_control.nodes.codecs import StepCodec
-from svg_control.nodes.controller import ControllerNode
+from svg_control.nodes import qos
+from svg_control.nodes.robot_controller import RobotControllerNode
 
 DOMAIN = pick_domain()
 SPEC = point_mass().spec
@@ -55,10 +55,11 @@ EVERY = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE, durabilit
 
 
 class Proc:
-    """One node as a real process, its output in a log file (read by the test)."""
+    """One node (named ``node``, run from ``svg_control.nodes.<module>``) as a real process, its output in a log
+    file (read by the test)."""
 
-    def __init__(self, node: str, params: dict, log_dir: Path) -> None:
-        self.node, self.params, self.log_dir = node, params, log_dir
+    def __init__(self, node: str, params: dict, log_dir: Path, module: str = "") -> None:
+        self.node, self.params, self.log_dir, self.module = node, params, log_dir, module or node
         self.runs = 0
         self.proc: subprocess.Popen | None = None
         self.start()
@@ -68,7 +69,7 @@ class Proc:
         self.log = self.log_dir / f"{self.node}-{self.runs}.log"
         with self.log.open("w") as out:
             env = node_env(DOMAIN, RCUTILS_LOGGING_BUFFERED_STREAM="0")
-            self.proc = subprocess.Popen(node_command(self.node, self.params), env=env, stdout=out,
+            self.proc = subprocess.Popen(node_command(self.module, self.params), env=env, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill9(self, probe: Probe | None = None) -> None:
@@ -99,17 +100,13 @@ def system(ros, tmp_path_factory):
     rec = {
         "weights": probe.listen("policy_weights", UInt8MultiArray, EVERY),
         "transitions": probe.listen("transitions", Float64MultiArray, EVERY),
-        "steps": probe.listen("step", Float64MultiArray, qos.STEP),
         "commands": probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS),
     }
-    stamps: list[float] = []
-    probe.create_subscription(Float64MultiArray, "step", lambda m: stamps.append(time.monotonic()), qos.STEP)
-    rec["step_times"] = stamps
     common = {"task": "point_mass", "diagnostics_period": 0.25}
     procs = {
-        "simulator": Proc("simulator", {**common, "interface": "step", "mode": "realtime", "realtime_factor": 4.0},
-                          tmp),
-        "controller": Proc("controller", {**common, "agent_overrides": OVERRIDES, "watchdog_timeout": 0.5}, tmp),
+        "simulator": Proc("simulator", {**common, "mode": "realtime", "realtime_factor": 4.0}, tmp),
+        "controller": Proc("controller", {**common, "agent_overrides": OVERRIDES, "watchdog_timeout": 0.5}, tmp,
+                           module="robot_controller"),
         "learner": Proc("learner", {**common, "agent_overrides": OVERRIDES, "checkpoint_dir": str(tmp / "ckpt"),
                                     "checkpoint_every": 10, "publish_every": 5}, tmp),
     }
@@ -178,16 +175,18 @@ def test_learner_kill9_controller_keeps_policy_and_learner_resumes(system):
     wait(ros, lambda: diag(probe, "learner", "updates") > counters["updates"], 30, "learning to go on")
 
 
-def test_controller_kill9_simulator_goes_safe_and_restart_gets_latched_weights(system):
+def test_controller_kill9_simulator_counts_missed_steps_and_restart_gets_latched_weights(system):
     ros, probe, procs, rec, _ = system
     wait(ros, lambda: len(rec["weights"]) > 0, 30, "weights")
+    wait(ros, lambda: diag(probe, "controller", "steps") > 10, 30, "a running loop")
+    ros.spin_for(0.3)  # the simulator's latest diagnostics
+    missed = diag(probe, "simulator", "missed_steps")
     procs["controller"].kill9(probe)
     killed = time.monotonic()
-    n = len(rec["steps"])
-    wait(ros, lambda: any(m.data[N + 4] == 0.0 for m in rec["steps"][n:]), 10, "a step on the safe action")
-    first_safe = next(i for i, m in enumerate(rec["steps"][n:]) if m.data[N + 4] == 0.0) + n
-    latency = rec["step_times"][first_safe] - killed if first_safe < len(rec["step_times"]) else 0.0
-    assert latency < 0.5 + 0.5, f"safe action applied {latency:.3f} s after the controller died (watchdog 0.5 s)"
+    wait(ros, lambda: diag(probe, "simulator", "missed_steps") > missed, 10, "a step without a command")
+    latency = time.monotonic() - killed
+    assert latency < 0.5 + 0.5 + 0.25, f"a missed step counted {latency:.3f} s after the controller died " \
+        "(a step every 25 ms, diagnostics every 0.25 s)"
     missed = diag(probe, "simulator", "missed_steps")
     wait(ros, lambda: diag(probe, "simulator", "missed_steps") >= missed + 10, 10, "missed steps to be counted")
 
@@ -203,15 +202,15 @@ def test_controller_kill9_simulator_goes_safe_and_restart_gets_latched_weights(s
 def test_simulator_kill9_watchdog_trips_and_recovers(system):
     ros, probe, procs, rec, _ = system
     wait(ros, lambda: diag(probe, "controller", "steps") > 10, 30, "a running loop")
-    trips, safe = diag(probe, "controller", "watchdog_trips"), diag(probe, "controller", "safe_commands")
+    trips, safe = diag(probe, "controller", "stale_trips"), diag(probe, "controller", "safe_commands")
     procs["simulator"].kill9()
     n = len(rec["commands"])
-    tripped = ros.spin_until(lambda: diag(probe, "controller", "watchdog_trips") >= trips + 1
+    tripped = ros.spin_until(lambda: diag(probe, "controller", "stale_trips") >= trips + 1
                              and diag(probe, "controller", "safe_commands") >= safe + 3, 30)
     assert tripped, (trips, safe, probe.diagnostics.get("/controller"), procs["controller"].text()[-3000:])
     wait(ros, lambda: len(rec["commands"]) >= n + 3, 10, "safe commands on the topic")
     assert all(list(m.data) == list(SPEC.safe_action) for m in rec["commands"][-3:])
-    wait(ros, lambda: "sending the safe action" in procs["controller"].text(), 10, "the watchdog's log line")
+    wait(ros, lambda: "sensors stale" in procs["controller"].text(), 10, "the watchdog's log line")
 
     steps = diag(probe, "controller", "steps")
     procs["simulator"].start()
@@ -271,11 +270,6 @@ def test_checkpoint_survives_kill9_at_any_moment(tmp_path):
 
 
 # -- safety (controller in this process) -------------------------------------------------------------------
-def step_msg(obs, seq, first=False):
-    return messages.array_msg(list(obs) + [0.0, 0.0, 0.0, float(first), 1.0, float(seq)],
-                              StepCodec(SPEC).layout)
-
-
 def controller_policy() -> GaussianPolicy:
     return node_policy()
 
@@ -284,35 +278,39 @@ def controller_policy() -> GaussianPolicy:
 def loop(ros):
     probe = ros.add(Probe(ros.context, "safety_probe"))
     ns = f"safety_{os.getpid()}"
-    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 60.0, "diagnostics_period": 0.2},
-                    namespace=ns)
+    sim = SimulatorSide(probe, SPEC, ns)
     commands = probe.listen(f"/{ns}/effort_controller/commands", Float64MultiArray, qos.COMMANDS)
     transitions = probe.listen(f"/{ns}/transitions", Float64MultiArray, qos.TRANSITIONS)
-    pub = probe.create_publisher(Float64MultiArray, f"/{ns}/step", qos.STEP)
     weights = probe.create_publisher(UInt8MultiArray, f"/{ns}/policy_weights", qos.POLICY_WEIGHTS)
-    assert ros.spin_until(lambda: pub.get_subscription_count() > 0 and ctrl.pub_cmd.get_subscription_count() > 0)
-    seq = [0]
+    ctrl = ros.make(RobotControllerNode, {"task": "point_mass", "watchdog_timeout": 60.0, "diagnostics_period": 0.2},
+                    namespace=ns)
+    assert ros.spin_until(lambda: sim.pub.get_subscription_count() > 0 and ctrl.pub_cmd.get_subscription_count() > 0)
 
     def step(obs, count=1):
+        """``count`` observations, each answered by one command (an episode's end waits for the reset first)."""
         for _ in range(count):
-            n = len(commands)
-            pub.publish(step_msg(obs, seq[0]))
-            seq[0] += 1
-            assert ros.spin_until(lambda n=n: len(commands) > n, 10.0)
+            while True:
+                assert ros.spin_until(lambda: ctrl.state == "running" or ctrl.start_confirmed, 10.0)
+                n, episodes = len(commands), ctrl.counters["episodes"]
+                sim.publish(obs)
+                assert ros.spin_until(lambda n=n, e=episodes: len(commands) > n or ctrl.counters["episodes"] > e,
+                                      10.0)
+                if len(commands) > n:
+                    break
         return np.array([m.data for m in commands[-count:]])
 
-    yield ros, probe, ctrl, step, commands, transitions, weights, ns
+    yield ros, probe, ctrl, step, commands, transitions, weights, ns, sim
     ros.remove(ctrl)
     ros.remove(probe)
 
 
 def test_commands_in_range_and_rate_limited(loop):
-    ros, probe, ctrl, step, commands, _, weights, _ = loop
+    ros, probe, ctrl, step, commands, _, weights, _, _ = loop
     wild = controller_policy()  # a policy with huge noise: samples far outside the range, clamped
     with torch.no_grad():
         wild.log_sigma_bias.fill_(50.0)
     weights.publish(UInt8MultiArray(data=policy_to_bytes(wild, 1)))
-    assert ros.spin_until(lambda: ctrl.version == 1)
+    assert ros.spin_until(lambda: ctrl.runner.version == 1)
     rng = np.random.default_rng(0)
     free = np.concatenate([step(rng.uniform(-3, 3, N)) for _ in range(60)])
     assert np.all(free >= SPEC.low) and np.all(free <= SPEC.high)
@@ -322,8 +320,9 @@ def test_commands_in_range_and_rate_limited(loop):
     limited = np.concatenate([step(rng.uniform(-3, 3, N)) for _ in range(60)])
     assert np.abs(np.diff(np.concatenate([free[-1:], limited])[:, 0])).max() <= rate * SPEC.dt + 1e-9
     assert np.all(limited >= SPEC.low) and np.all(limited <= SPEC.high)
-    assert ctrl.rate_limited > 0
-    assert ros.spin_until(lambda: probe.diag(f"/{loop[7]}/controller", "rate_limited_commands") == ctrl.rate_limited)
+    assert ctrl.counters["rate_limited_commands"] > 0
+    assert ros.spin_until(lambda: probe.diag(f"/{loop[7]}/controller", "rate_limited_commands")
+                          == ctrl.counters["rate_limited_commands"])
 
 
 def rclpy_param(name, value):
@@ -332,8 +331,8 @@ def rclpy_param(name, value):
     return Parameter(name, value=value)
 
 
-def test_estop_latches_safe_action(loop):
-    ros, probe, ctrl, step, commands, transitions, _, ns = loop
+def test_estop_sends_the_safe_action_and_nothing_else(loop):
+    ros, probe, ctrl, step, commands, transitions, _, ns, sim = loop
     client = probe.create_client(SetBool, f"/{ns}/estop")
     assert ros.spin_until(client.service_is_ready, 10.0)
 
@@ -343,20 +342,24 @@ def test_estop_latches_safe_action(loop):
         assert future.result().success
 
     step([1.0, -1.0], 3)
+    n = len(commands)
     estop(True)
-    n_tr = ctrl.transitions
-    latched = step([2.0, 1.0], 20)
-    assert np.all(latched == SPEC.safe_action), "a command other than the safe action left during e-stop"
-    assert ctrl.transitions == n_tr  # no transitions while engaged
+    n_tr = ctrl.counters["transitions"]
+    assert ros.spin_until(lambda: len(commands) > n, 5.0)
+    for _ in range(20):  # observations keep coming: the estopped controller answers none
+        sim.publish([2.0, 1.0])
+        ros.spin_for(0.02)
     ros.spin_for(0.3)
-    assert np.all(np.array([m.data for m in commands[-5:]]) == SPEC.safe_action)
+    latched = np.array([m.data for m in commands[n:]])
+    assert np.all(latched == SPEC.safe_action), "a command other than the safe action left during e-stop"
+    assert ctrl.counters["transitions"] == n_tr  # no transitions while engaged
     estop(False)
     released = step([2.0, 1.0], 20)
     assert np.any(released != SPEC.safe_action)
 
 
 def test_policy_nan_never_leaves_the_controller(loop):
-    ros, probe, ctrl, step, commands, transitions, weights, ns = loop
+    ros, probe, ctrl, step, commands, transitions, weights, ns, _ = loop
     ok = step([0.1, 0.1], 3)  # the initial policy: normal (finite) commands
     assert np.all(np.isfinite(ok))
     # Finite weights and statistics (accepted) under which the policy computes NaN. The normalised input
@@ -368,15 +371,15 @@ def test_policy_nan_never_leaves_the_controller(loop):
         linears = [m for m in overflow.net if isinstance(m, torch.nn.Linear)]
         linears[0].weight.fill_(1.0)
     weights.publish(UInt8MultiArray(data=policy_to_bytes(overflow, 2)))
-    assert ros.spin_until(lambda: ctrl.version == 2)
-    assert ctrl.fast is None, "the numpy mirror disagrees with torch here and must not be used"
-    n_tr = ctrl.transitions
+    assert ros.spin_until(lambda: ctrl.runner.version == 2)
+    assert ctrl.runner.fast is None, "the numpy mirror disagrees with torch here and must not be used"
+    n_tr = ctrl.counters["transitions"]
     out = step([5.0, -5.0], 5)  # +Inf + (-Inf) = NaN in the first layer
     assert np.all(out == SPEC.safe_action)
-    assert ctrl.nonfinite_actions == 5
+    assert ctrl.counters["nonfinite_actions"] == 5
     assert ros.spin_until(lambda: probe.diag(f"/{ns}/controller", "nonfinite_actions") == 5, 5.0)
     ros.spin_for(0.2)
-    assert ctrl.transitions <= n_tr + 1  # no transition carries the NaN step
+    assert ctrl.counters["transitions"] <= n_tr + 1  # no transition carries the NaN step
     assert all(np.all(np.isfinite(m.data)) for m in transitions)
 
 

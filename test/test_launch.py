@@ -58,6 +58,11 @@ def test_node_set_names_real_executables_and_modules():
     assert [s.name for s in node_set("point_mass")] == list(NODES)
 
 
+def node_modules() -> dict[str, str]:
+    """Each node's module (the controller node runs ``robot_controller``)."""
+    return {spec.name: spec.module for spec in node_set("point_mass")}
+
+
 def test_configured_parameters_are_declared_by_their_nodes():
     declared = {n: {p.name: p for p in TABLE[n]} for n in NODES}
     for path in sorted(config_dir().glob("*.yaml")):

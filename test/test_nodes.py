@@ -1,8 +1,8 @@
 """Each node alone over real DDS, with a probe node at the other end of every topic.
 
-Simulator, controller and learner run in this process (their own executor, real Fast DDS on a
-private domain); bad start-up parameters are tried on real processes, since stopping the process is
-the behaviour under test.
+Simulator, controller (the ros2_control ``robot_controller`` on a registered task) and learner run in this
+process (their own executor, real Fast DDS on a private domain); bad start-up parameters are tried on real
+processes, since stopping the process is the behaviour under test.
 """
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import subprocess
 
 import numpy as np
 import pytest
+import torch
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray, Int64, UInt8MultiArray
 from std_srvs.srv import SetBool, Trigger
-from test_nodes_support import node_command, node_env, pick_domain
+from test_nodes_support import SimulatorSide, node_command, node_env, pick_domain
 
 from svg_control.core.learner import build_policy
 from svg_control.core.policy import GaussianPolicy
@@ -25,20 +26,16 @@ from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition, wire_labels
 from svg_control.nodes import messages, qos
-from svg_control.nodes.codecs import STEP_FIELDS, StepCodec, TransitionCodec
-from svg_control.nodes.controller import ControllerNode
-from svg_control.nodes.controller import parameters as controller_parameters
+from svg_control.nodes.codecs import TransitionCodec
 from svg_control.nodes.learner import LearnerNode
+from svg_control.nodes.robot_controller import RobotControllerNode
+from svg_control.nodes.robot_controller import parameters as controller_parameters
 from svg_control.nodes.simulator import SimulatorNode
+from svg_control.tasks.registry import reward_fn
 
 DOMAIN = pick_domain()
 SPEC = point_mass().spec
 FAST = {"diagnostics_period": 0.2}
-
-
-def step_msg(obs, reward=0.0, terminated=False, truncated=False, first=False, fresh=True, seq=0):
-    data = list(obs) + [reward, float(terminated), float(truncated), float(first), float(fresh), float(seq)]
-    return messages.array_msg(data, StepCodec(SPEC).layout)
 
 
 def call(ros, client, request):
@@ -54,76 +51,78 @@ def policy_like_controller() -> GaussianPolicy:
     return build_policy(SPEC, build_config(default_algo, task="point_mass"))
 
 
+def running_controller(ros, probe, params):
+    """A controller on the point mass with the probe as its simulator, its first episode asked for and granted."""
+    sim = SimulatorSide(probe, SPEC)
+    ctrl = ros.make(RobotControllerNode, {"task": "point_mass", **params})
+    assert ros.spin_until(lambda: ctrl.start_confirmed, 5.0), "the controller never asked for an episode"
+    return ctrl, sim
+
+
 # -- simulator ------------------------------------------------------------------------------------------
 def test_simulator_lockstep_publishes_and_drops_malformed_commands(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "interface": "step", "max_rate": 0.0, "learner_lead": 0,
-                                   **FAST})
-    steps = probe.listen("step", Float64MultiArray, qos.STEP)
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 0, **FAST})
     observations = probe.listen("observation", Float64MultiArray, qos.OBSERVATION)
     joints = probe.listen("joint_states", JointState, qos.JOINT_STATES)
     rewards = probe.listen("reward", Float64, qos.PLOT)
     returns = probe.listen("episode_return", Float64, qos.PLOT)
     clock = probe.listen("/clock", Clock, qos.CLOCK)
     cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
-    assert ros.spin_until(lambda: cmd.get_subscription_count() > 0 and sim.pub_step.get_subscription_count() > 0)
+    assert ros.spin_until(lambda: cmd.get_subscription_count() > 0 and sim.pub_obs.get_subscription_count() > 0)
 
     for i in range(5):
-        n = len(steps)
+        n = len(observations)
         cmd.publish(Float64MultiArray(data=[1.0]))
-        assert ros.spin_until(lambda n=n, i=i: len(steps) > n and len(joints) >= i + 1), f"no step after {i}"
-    data = np.array(steps[-1].data)
-    assert data.shape == (SPEC.obs_dim + len(STEP_FIELDS),)
-    assert data[SPEC.obs_dim + 3] == 0.0 and data[SPEC.obs_dim + 4] == 1.0  # not first, fresh
-    seqs = [m.data[-1] for m in steps]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        assert ros.spin_until(lambda n=n, i=i: len(observations) > n and len(joints) >= i + 1), f"no step after {i}"
+    data = np.array(observations[-1].data)
+    assert data.shape == (SPEC.obs_dim,)
     assert ros.spin_until(lambda: len(observations) >= 5 and len(rewards) >= 5 and len(clock) >= 1)
     assert [d.label for d in observations[-1].layout.dim] == list(SPEC.obs_labels)
-    assert [d.label for d in steps[-1].layout.dim][-len(STEP_FIELDS):] == list(STEP_FIELDS)
     assert list(joints[-1].name) == list(SPEC.obs_labels)  # toy task: joint states fall back to the obs
     assert ros.spin_until(lambda: abs(clock[-1].clock.sec + clock[-1].clock.nanosec * 1e-9 - 5 * SPEC.dt) < 1e-6)
 
-    n = len(steps)
+    n = len(observations)
     for bad in ([1.0, 2.0], [math.nan], [math.inf], []):
         cmd.publish(Float64MultiArray(data=bad))
     assert ros.spin_until(lambda: probe.diag("/simulator", "malformed_commands") == 4), probe.diagnostics
-    assert len(steps) == n, "a malformed command stepped the simulator"
+    assert len(observations) == n, "a malformed command stepped the simulator"
     assert probe.diag("/simulator", "steps") == 5
 
-    for _ in range(SPEC.horizon - 5):  # finish the episode: truncated step, then a first step
-        k = len(steps)
+    for _ in range(SPEC.horizon - 5):  # finish the episode: a ros2_control robot waits for its reset service
+        k = len(observations)
         cmd.publish(Float64MultiArray(data=[0.0]))
-        assert ros.spin_until(lambda k=k: len(steps) > k)
-    assert ros.spin_until(lambda: len(returns) == 1 and steps[-1].data[SPEC.obs_dim + 3] == 1.0)
-    flags = [(m.data[SPEC.obs_dim + 2], m.data[SPEC.obs_dim + 3]) for m in steps[-2:]]
-    assert flags == [(1.0, 0.0), (0.0, 1.0)]  # truncated, then the next episode's first observation
+        assert ros.spin_until(lambda k=k: len(observations) > k)
+    assert sim.episode_steps == SPEC.horizon and sim.episodes == 0
+    ros.spin_for(0.3)
+    assert not returns, "the simulator ended an episode itself (the controller ends them and publishes returns)"
 
-    m = len(steps)
+    m = len(observations)
     result = call(ros, probe.create_client(Trigger, "reset"), Trigger.Request())
     assert result.success
-    assert ros.spin_until(lambda: len(steps) == m + 1 and steps[-1].data[SPEC.obs_dim + 3] == 1.0)
+    assert ros.spin_until(lambda: len(observations) == m + 1)  # the next episode's first observation
+    assert sim.episodes == 1 and sim.episode_steps == 0
+    np.testing.assert_array_equal(observations[-1].data, sim.obs)
     ros.remove(sim)
 
 
 def test_simulator_realtime_substitutes_safe_action(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "interface": "step", "mode": "realtime",
-                                   "realtime_factor": 5.0, **FAST})
-    steps = probe.listen("step", Float64MultiArray, qos.STEP)
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "mode": "realtime", "realtime_factor": 5.0, **FAST})
+    observations = probe.listen("observation", Float64MultiArray, qos.OBSERVATION)
     ros.spin_for(1.0)  # 50 steps/s for 1 s, no controller
-    assert 25 <= len(steps) <= 75
-    assert all(m.data[SPEC.obs_dim + 4] == 0.0 for m in steps)  # none was a fresh command
+    assert 25 <= len(observations) <= 75
+    assert sim.missed == sim.sim_steps  # none was a fresh command
     assert ros.spin_until(lambda: probe.diag("/simulator", "missed_steps", 0) >= 25)
     ros.remove(sim)
 
 
 def test_simulator_paced_by_learner_holds_steps_until_the_backlog_shrinks(ros, probe):
-    sim = ros.make(SimulatorNode, {"task": "point_mass", "interface": "step", "max_rate": 0.0, "learner_lead": 3,
-                                   "learner_timeout": 3.0,
-                                         **FAST})
-    steps = probe.listen("step", Float64MultiArray, qos.STEP)
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 3, "learner_timeout": 3.0,
+                                   **FAST})
+    steps = probe.listen("observation", Float64MultiArray, qos.OBSERVATION)
     cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
     backlog = probe.create_publisher(Int64, "learner_backlog", qos.LEARNER_BACKLOG)
     assert ros.spin_until(lambda: cmd.get_subscription_count() > 0 and backlog.get_subscription_count() > 0
-                          and sim.pub_step.get_subscription_count() > 0)
+                          and sim.pub_obs.get_subscription_count() > 0)
 
     def command_and_count(wait: float = 0.3) -> int:
         n = len(steps)
@@ -151,11 +150,11 @@ def test_parameters_refuse_invalid_runtime_changes(ros):
     sim = ros.make(SimulatorNode, {"task": "point_mass"})
     assert not sim.set_parameters([Parameter("mode", value="realtime")])[0].successful  # read-only
     ros.remove(sim)
-    ctrl = ros.make(ControllerNode, {"task": "point_mass"})
-    bad = ctrl.set_parameters([Parameter("watchdog_timeout", value=-1.0)])[0]
-    assert not bad.successful and "watchdog_timeout" in bad.reason
-    assert ctrl.set_parameters([Parameter("watchdog_timeout", value=0.2)])[0].successful
-    assert ctrl.p["watchdog_timeout"] == 0.2
+    ctrl = ros.make(RobotControllerNode, {"task": "point_mass"})
+    bad = ctrl.set_parameters([Parameter("max_command_rate", value=-1.0)])[0]
+    assert not bad.successful and "max_command_rate" in bad.reason
+    assert ctrl.set_parameters([Parameter("max_command_rate", value=0.2)])[0].successful
+    assert ctrl.p["max_command_rate"] == 0.2
     described = ctrl.describe_parameter("watchdog_timeout")
     assert described.description and described.floating_point_range[0].to_value == 60.0
     ros.remove(ctrl)
@@ -166,58 +165,68 @@ def test_parameters_apply_on_humble_without_a_post_set_hook(ros, monkeypatch):
     import rclpy.node
 
     monkeypatch.delattr(rclpy.node.Node, "add_post_set_parameters_callback")
-    ctrl = ros.make(ControllerNode, {"task": "point_mass"})
-    assert not ctrl.set_parameters([Parameter("watchdog_timeout", value=-1.0)])[0].successful
-    assert ctrl.set_parameters([Parameter("watchdog_timeout", value=0.3)])[0].successful
-    assert ctrl.p["watchdog_timeout"] == 0.3
+    ctrl = ros.make(RobotControllerNode, {"task": "point_mass"})
+    assert not ctrl.set_parameters([Parameter("max_command_rate", value=-1.0)])[0].successful
+    assert ctrl.set_parameters([Parameter("max_command_rate", value=0.3)])[0].successful
+    assert ctrl.p["max_command_rate"] == 0.3
     ros.remove(ctrl)
 
 
 # -- controller -----------------------------------------------------------------------------------------
-def test_controller_acts_publishes_transitions_and_drops_malformed_steps(ros, probe):
-    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 5.0, **FAST})
+def test_controller_acts_publishes_transitions_and_drops_malformed_observations(ros, probe):
     commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)
     transitions = probe.listen("transitions", Float64MultiArray, qos.TRANSITIONS)
-    pub = probe.create_publisher(Float64MultiArray, "step", qos.STEP)
-    assert ros.spin_until(lambda: pub.get_subscription_count() > 0 and ctrl.pub_tr.get_subscription_count() > 0)
+    returns = probe.listen("episode_return", Float64, qos.PLOT)
+    ctrl, sim = running_controller(ros, probe, {"watchdog_timeout": 5.0, **FAST})
+    assert ros.spin_until(lambda: sim.pub.get_subscription_count() > 0 and ctrl.pub_tr.get_subscription_count() > 0)
 
     s0, s1, s2 = [0.5, -0.2], [0.55, 0.1], [1e6, 1e6]
-    pub.publish(step_msg(s0, first=True, fresh=False, seq=0))
+    sim.publish(s0)
     assert ros.spin_until(lambda: len(commands) == 1)
-    pub.publish(step_msg(s1, reward=-0.3, seq=1))
+    sim.publish(s1)
     assert ros.spin_until(lambda: len(commands) == 2 and len(transitions) == 1)
     t = Transition.from_array(np.array(transitions[0].data), SPEC.obs_dim, SPEC.act_dim)
     assert [(d.label, d.size) for d in transitions[0].layout.dim] == wire_labels(SPEC.obs_dim, SPEC.act_dim)
     np.testing.assert_allclose(t.obs, s0)
     np.testing.assert_allclose(t.next_obs, s1)
-    assert t.reward == pytest.approx(-0.3) and not t.terminated and not t.truncated and math.isfinite(t.log_prob)
-    np.testing.assert_allclose(commands[0].data, np.clip(t.action, SPEC.low, SPEC.high))
+    clamped = np.clip(t.action, SPEC.low, SPEC.high)
+    expected = float(reward_fn("point_mass")(*(torch.as_tensor(np.array(x)[None], dtype=torch.float32)
+                                                for x in (s0, clamped, s1)))[0])
+    assert t.reward == pytest.approx(expected, abs=1e-6) and not t.terminated and not t.truncated
+    assert math.isfinite(t.log_prob)
+    np.testing.assert_allclose(commands[0].data, clamped)
 
-    pub.publish(step_msg(s2, seq=2))  # far outside: the command must be clamped to the actuator range
+    sim.publish(s2)  # far outside: the command must be clamped to the actuator range
     assert ros.spin_until(lambda: len(commands) == 3)
     assert SPEC.low[0] <= commands[-1].data[0] <= SPEC.high[0]
 
-    pub.publish(step_msg(s1, seq=2))  # a repeat is ignored
-    for bad in ([0.1], [math.nan] * (SPEC.obs_dim + 6), list(s1) + [0, 0, 0, 0, 1, math.inf]):
-        pub.publish(Float64MultiArray(data=bad))
-    assert ros.spin_until(lambda: probe.diag("/controller", "malformed_steps") == 3), probe.diagnostics
-    assert probe.diag("/controller", "duplicate_steps") == 1
+    for bad in ([0.1], [math.nan] * SPEC.obs_dim, [0.1, math.inf]):
+        sim.pub.publish(Float64MultiArray(data=bad))
+    assert ros.spin_until(lambda: probe.diag("/controller", "refused_samples") == 3), probe.diagnostics
     assert len(commands) == 3
 
-    pub.publish(step_msg(s1, terminated=True, seq=3))  # terminal: a transition, but no action
-    assert ros.spin_until(lambda: len(transitions) == 3)
-    assert Transition.from_array(np.array(transitions[-1].data), SPEC.obs_dim, SPEC.act_dim).terminated
+    for _ in range(SPEC.horizon - 2):  # the horizon's transition is truncated: a transition, but no action
+        n = len(commands)
+        sim.publish(s1)
+        assert ros.spin_until(lambda n=n: len(commands) > n or ctrl.counters["episodes"] == 1)
+    assert ros.spin_until(lambda: len(transitions) == SPEC.horizon and len(returns) == 1)
+    assert Transition.from_array(np.array(transitions[-1].data), SPEC.obs_dim, SPEC.act_dim).truncated
     ros.spin_for(0.2)
-    assert len(commands) == 3
+    assert len(commands) == SPEC.horizon and ctrl.state == "starting"
+    assert ros.spin_until(lambda: sim.resets == 2)  # and the next episode is asked for
 
     estop = probe.create_client(SetBool, "estop")
     assert call(ros, estop, SetBool.Request(data=True)).success
-    pub.publish(step_msg(s0, first=True, fresh=False, seq=4))
-    pub.publish(step_msg(s1, seq=5))
-    assert ros.spin_until(lambda: len(commands) >= 6)
-    assert all(c.data[0] == 0.0 for c in commands[3:])  # safe action while latched
-    assert len(transitions) == 3  # and no transitions
+    sim.publish(s0)
+    sim.publish(s1)
+    assert ros.spin_until(lambda: len(commands) == SPEC.horizon + 1)  # the safe command, once, then nothing
+    ros.spin_for(0.3)
+    assert len(commands) == SPEC.horizon + 1 and commands[-1].data[0] == 0.0  # safe action while latched
+    assert len(transitions) == SPEC.horizon  # and no transitions
     assert call(ros, estop, SetBool.Request(data=False)).success
+    assert ros.spin_until(lambda: ctrl.start_confirmed, 5.0)
+    sim.publish(s0)
+    assert ros.spin_until(lambda: len(commands) == SPEC.horizon + 2)  # released: the policy acts again
     ros.remove(ctrl)
 
 
@@ -237,27 +246,31 @@ def test_sim_time_stamps_follow_the_simulation_and_watchdogs_the_wall(ros, probe
     assert stamps == pytest.approx([1 * SPEC.dt, 2 * SPEC.dt, 3 * SPEC.dt], abs=1e-9)
     ros.remove(sim)
 
-    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 0.2, "use_sim_time": True, **FAST})
+    ctrl, side = running_controller(ros, probe, {"watchdog_timeout": 0.2, "use_sim_time": True, **FAST})
     assert ctrl.get_parameter("use_sim_time").value
-    assert ros.spin_until(lambda: probe.diag("/controller", "watchdog_trips", 0) >= 1, 5.0)
+    assert ros.spin_until(lambda: side.pub.get_subscription_count() > 0)
+    side.publish([0.0, 0.0])  # one observation, then silence
+    assert ros.spin_until(lambda: probe.diag("/controller", "stale_trips", 0) >= 1, 5.0)
     ros.remove(ctrl)
 
 
 def test_controller_watchdog_sends_safe_action(ros, probe):
-    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 0.2, **FAST})
     commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)
-    assert ros.spin_until(lambda: len(commands) >= 3, 5.0)  # no steps at all: safe actions keep coming
-    assert all(c.data[0] == 0.0 for c in commands)
-    assert ros.spin_until(lambda: probe.diag("/controller", "watchdog_trips", 0) >= 1)
+    ctrl, sim = running_controller(ros, probe, {"watchdog_timeout": 0.2, **FAST})
+    assert ros.spin_until(lambda: sim.pub.get_subscription_count() > 0)
+    sim.publish([0.5, 0.5])
+    assert ros.spin_until(lambda: len(commands) == 1)
+    assert ros.spin_until(lambda: len(commands) >= 4, 5.0)  # no more observations: safe actions keep coming
+    assert all(c.data[0] == 0.0 for c in commands[1:])
+    assert ros.spin_until(lambda: probe.diag("/controller", "stale_trips", 0) >= 1)
     ros.remove(ctrl)
 
 
 def test_controller_swaps_only_valid_newer_weights(ros, probe):
-    ctrl = ros.make(ControllerNode, {"task": "point_mass", "deterministic": True, "watchdog_timeout": 5.0, **FAST})
     weights = probe.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
     commands = probe.listen("effort_controller/commands", Float64MultiArray, qos.COMMANDS)
-    steps = probe.create_publisher(Float64MultiArray, "step", qos.STEP)
-    assert ros.spin_until(lambda: weights.get_subscription_count() > 0 and steps.get_subscription_count() > 0)
+    ctrl, sim = running_controller(ros, probe, {"deterministic": True, "watchdog_timeout": 5.0, **FAST})
+    assert ros.spin_until(lambda: weights.get_subscription_count() > 0 and sim.pub.get_subscription_count() > 0)
 
     policy = policy_like_controller()
     with_bias = {k: v.clone() for k, v in policy.state_dict().items()}
@@ -265,14 +278,14 @@ def test_controller_swaps_only_valid_newer_weights(ros, probe):
     policy.load_state_dict(with_bias)
     good = policy_to_bytes(policy, 7)
     weights.publish(UInt8MultiArray(data=good))
-    assert ros.spin_until(lambda: ctrl.version == 7)
+    assert ros.spin_until(lambda: ctrl.runner.version == 7)
     for i, bad in enumerate((b"garbage", good[:-10], policy_to_bytes(policy, 3))):  # random, truncated, stale
         weights.publish(UInt8MultiArray(data=bad))  # depth 1, latest wins: one at a time
-        assert ros.spin_until(lambda i=i: ctrl.weights_rejected == i + 1)
+        assert ros.spin_until(lambda i=i: ctrl.counters["weights_rejected"] == i + 1)
     assert ros.spin_until(lambda: probe.diag("/controller", "weights_rejected", 0) == 3), probe.diagnostics
-    assert ctrl.version == 7 and probe.diag("/controller", "policy_version") == 7
+    assert ctrl.runner.version == 7 and probe.diag("/controller", "policy_version") == 7
 
-    steps.publish(step_msg([0.0, 0.0], first=True, fresh=False, seq=0))
+    sim.publish([0.0, 0.0])
     assert ros.spin_until(lambda: len(commands) == 1)
     mu, _ = policy.act(np.zeros(2), deterministic=True)
     np.testing.assert_allclose(commands[0].data, np.clip(mu, SPEC.low, SPEC.high), rtol=1e-5)
@@ -385,8 +398,8 @@ BAD = [
     ("simulator", {"mode": "bogus"}, "mode"),
     ("simulator", {"task": "no_such_task"}, "task"),
     ("simulator", {"actuator_noise": 5.0}, "actuator_noise"),
-    ("controller", {"watchdog_timeout": -1.0}, "watchdog_timeout"),
-    ("controller", {"device": "tpu"}, "device"),
+    ("robot_controller", {"watchdog_timeout": -1.0}, "watchdog_timeout"),
+    ("robot_controller", {"device": "tpu"}, "device"),
     ("learner", {"algo": "nope"}, "algo"),
     ("learner", {"agent_overrides": "{batch_size: -3}"}, "agent_overrides"),
     ("learner", {"updates_per_transition": "many"}, "updates_per_transition"),

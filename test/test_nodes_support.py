@@ -80,6 +80,34 @@ class Ros:
         rclpy.try_shutdown(context=self.context)
 
 
+class SimulatorSide:
+    """Our simulator's side of the ros2_control loop of a registered task, played by a probe: the ``reset``
+    service (counted) and the ``observation`` topic, on which the test publishes each observation itself."""
+
+    def __init__(self, probe: Node, spec: Any, namespace: str = "") -> None:
+        from std_msgs.msg import Float64MultiArray
+        from std_srvs.srv import Trigger
+
+        from svg_control.nodes import qos
+        from svg_control.nodes.codecs import ObservationCodec
+
+        prefix = f"/{namespace}/" if namespace else ""
+        self.codec = ObservationCodec(spec)
+        self.pub = probe.create_publisher(Float64MultiArray, f"{prefix}observation", qos.OBSERVATION)
+        self.resets = 0
+        probe.create_service(Trigger, f"{prefix}reset", self.on_reset)
+
+    def on_reset(self, request: Any, response: Any) -> Any:
+        self.resets += 1
+        response.success = True
+        return response
+
+    def publish(self, obs: Any) -> None:
+        import numpy as np
+
+        self.pub.publish(self.codec.encode(np.asarray(obs, dtype=np.float64)))
+
+
 class Probe(Node):
     """The test's end of every topic: records what arrives, publishes what the test asks."""
 
@@ -143,7 +171,7 @@ def processes_with(marker: str) -> list[int]:
 
 def default_algo() -> str:
     """The algorithm a node set runs when none is given: the controller's declared default."""
-    from svg_control.nodes.controller import parameters
+    from svg_control.nodes.robot_controller import parameters
 
     return next(p.default for p in parameters() if p.name == "algo")
 

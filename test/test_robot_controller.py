@@ -1,9 +1,9 @@
 """The ros2_control controller (``robot_controller``) over real DDS: lifecycle, safety, and the monoped's path.
 
 A probe plays the robot (publishes joint_states, listens to the forward controller's commands); the
-controller runs in this process. The monoped through the simulator's ros2_control interface, by its
-generated and its hand-written task file, is checked against the lockstep ``step`` path transition by
-transition. A task-file error is tried on a real process, since stopping it is the behaviour under test.
+controller runs in this process. The monoped through the simulator's ros2_control interface by its
+generated task file is checked against its hand-written task file transition by transition. A task-file
+error is tried on a real process, since stopping it is the behaviour under test.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from test_nodes_support import node_command, node_env, pick_domain
 
 from svg_control.nodes import qos, topics
 from svg_control.nodes.codecs import TransitionCodec
-from svg_control.nodes.controller import ControllerNode
 from svg_control.nodes.diagnostics import ERROR
 from svg_control.nodes.robot_controller import RobotControllerNode
 from svg_control.nodes.simulator import SimulatorNode
@@ -193,19 +192,16 @@ def test_a_wrong_task_file_fails_configure_naming_the_field(controller, tmp_path
 MONOPED_FILE = Path(__file__).resolve().parents[1] / "svg_control" / "robots" / "monoped.yaml"
 # how each path reaches the monoped: (simulator parameters, controller class, controller parameters)
 MONOPED_PATHS = {
-    "step": ({"interface": "step"}, ControllerNode, {}),
-    "generated": ({"interface": "ros2_control"}, RobotControllerNode, {"trigger": "joint_states"}),
-    "task_file": ({"interface": "ros2_control", "command_units": "si"}, RobotControllerNode,
-                  {"trigger": "joint_states", "task": str(MONOPED_FILE)}),
+    "generated": ({}, RobotControllerNode, {"trigger": "joint_states"}),
+    "task_file": ({"command_units": "si"}, RobotControllerNode, {"trigger": "joint_states", "task": str(MONOPED_FILE)}),
 }
 
 
 @pytest.mark.timeout(180)
 def test_the_monoped_gives_the_same_transitions_on_every_path(ros):
     """Same seeds, the policy's mean: the task file generated from the monoped (its observation vector, its
-    controls), the shipped hand-written file (SI joint_states, SI efforts) and the step path give the same
-    transitions. The first episode is left out: the step path loses its first observation to the start-up
-    race (the controller's watchdog starts the loop)."""
+    controls) and the shipped hand-written file (SI joint_states, SI efforts) give the same transitions
+    (episodes 1 and 2)."""
     from test_nodes_support import Probe
 
     def run(path: str) -> list:
@@ -225,17 +221,15 @@ def test_the_monoped_gives_the_same_transitions_on_every_path(ros):
         ends = [i for i, t in enumerate(transitions) if t.truncated]
         return transitions[ends[0] + 1:ends[2] + 1]
 
-    step = episodes_1_2(run("step"))
-    for path in ("generated", "task_file"):
-        robot = episodes_1_2(run(path))
-        assert len(step) == len(robot) == 400, path
-        for field in ("obs", "action", "next_obs"):
-            a = np.array([getattr(t, field) for t in step])
-            b = np.array([getattr(t, field) for t in robot])
-            assert np.abs(a - b).max() < 1e-9, (path, field)
-        rewards = np.array([[t.reward for t in step], [t.reward for t in robot]])
-        assert np.abs(rewards[0] - rewards[1]).max() < 1e-4, path  # the controller's reward is the task's, in float32
-        assert [t.truncated for t in step] == [t.truncated for t in robot], path
+    generated, robot = episodes_1_2(run("generated")), episodes_1_2(run("task_file"))
+    assert len(generated) == len(robot) == 400
+    for field in ("obs", "action", "next_obs"):
+        a = np.array([getattr(t, field) for t in generated])
+        b = np.array([getattr(t, field) for t in robot])
+        assert np.abs(a - b).max() < 1e-9, field
+    rewards = np.array([[t.reward for t in generated], [t.reward for t in robot]])
+    assert np.abs(rewards[0] - rewards[1]).max() < 1e-4  # the controller's reward is the task's, in float32
+    assert [t.truncated for t in generated] == [t.truncated for t in robot]
 
 
 def test_limits_from_the_latched_robot_description(ros, probe, controller, tmp_path):

@@ -46,7 +46,7 @@ def workspace(tmp_path_factory) -> Path:
         shutil.copy2(REPO / name, target)
     build = subprocess.run([COLCON, "build"], cwd=ws, capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
-    for node in ("simulator", "controller", "robot_controller", "learner"):  # colcon from the venv: its torch
+    for node in ("simulator", "robot_controller", "learner"):  # colcon from the venv: its torch
         shebang = (ws / "install" / "svg_control" / "lib" / "svg_control" / node).read_text().splitlines()[0]
         assert Path(shebang[2:]).parent == Path(sys.executable).parent, shebang
     return ws

@@ -28,7 +28,7 @@ from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import _digest, policy_to_bytes
 from svg_control.core.toy import point_mass
 from svg_control.nodes import qos
-from svg_control.nodes.controller import ControllerNode
+from svg_control.nodes.robot_controller import RobotControllerNode
 
 DOMAIN = pick_domain()
 SPEC = point_mass().spec
@@ -126,19 +126,19 @@ def with_header(blob: bytes, new_header: dict) -> bytes:
 
 def test_tampered_weights_refused_over_dds(ros):
     probe = ros.add(Probe(ros.context))
-    ctrl = ros.make(ControllerNode, {"task": "point_mass", "watchdog_timeout": 60.0})
+    ctrl = ros.make(RobotControllerNode, {"task": "point_mass", "watchdog_timeout": 60.0})
     pub = probe.create_publisher(UInt8MultiArray, "policy_weights", qos.POLICY_WEIGHTS)
     assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
     genuine = policy()
     blob = policy_to_bytes(genuine, 1)
     pub.publish(UInt8MultiArray(data=blob))
-    assert ros.spin_until(lambda: ctrl.version == 1)
-    reference = {k: v.clone() for k, v in ctrl.policy.state_dict().items()}
+    assert ros.spin_until(lambda: ctrl.runner.version == 1)
+    reference = {k: v.clone() for k, v in ctrl.runner.policy.state_dict().items()}
 
     def send(data: bytes) -> None:
-        n = ctrl.weights_rejected + ctrl.weights_loaded
+        n = ctrl.counters["weights_rejected"] + ctrl.counters["weights_loaded"]
         pub.publish(UInt8MultiArray(data=data))
-        assert ros.spin_until(lambda: ctrl.weights_rejected + ctrl.weights_loaded > n, 10.0)
+        assert ros.spin_until(lambda: ctrl.counters["weights_rejected"] + ctrl.counters["weights_loaded"] > n, 10.0)
 
     # 1) one weight changed in transit, metadata (and its hash) kept: refused
     n, head = header(blob)
@@ -152,8 +152,8 @@ def test_tampered_weights_refused_over_dds(ros):
     send(with_header(blob, dict(head, __metadata__=dict(meta, sha256="0" * 64))))
     # 3) the hash removed: refused
     send(with_header(blob, dict(head, __metadata__={k: v for k, v in meta.items() if k != "sha256"})))
-    assert ctrl.weights_rejected == 3 and ctrl.version == 1
-    for k, v in ctrl.policy.state_dict().items():
+    assert ctrl.counters["weights_rejected"] == 3 and ctrl.runner.version == 1
+    for k, v in ctrl.runner.policy.state_dict().items():
         assert torch.equal(v, reference[k])
 
     # the documented limit: the hash is not a signature. A forger who recomputes it is accepted;
@@ -165,7 +165,7 @@ def test_tampered_weights_refused_over_dds(ros):
     tensors = {k: v.detach().clone() for k, v in forged.state_dict().items()}
     assert header(forged_blob)[1]["__metadata__"]["sha256"] == _digest(tensors)
     send(forged_blob)
-    assert ctrl.version == 7 and ctrl.weights_loaded == 2
+    assert ctrl.runner.version == 7 and ctrl.counters["weights_loaded"] == 2
     ros.remove(ctrl)
     ros.remove(probe)
 

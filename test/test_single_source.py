@@ -31,8 +31,6 @@ from svg_control import cli, trainer
 from svg_control.nodes.parameter_table import TABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "svg_control"
-#: the lockstep path's controller, retired: it goes with its code and is not ported to the table
-RETIRED = {PACKAGE_DIR / "nodes" / "controller.py"}
 #: names whose node defaults differ on purpose
 PER_NODE = {
     "seed": "each node draws its own random stream (simulator: the task, as the trainer's run seed; controller: "
@@ -138,8 +136,6 @@ def test_each_default_is_written_as_a_literal_once():
     settings = set(defaults_by_source())
     sites: dict[tuple[str, type, Any], list[str]] = defaultdict(list)
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        if path in RETIRED:
-            continue
         for name, value, line in literal_defaults(ast.parse(path.read_text(), str(path))):
             if name in settings and (name, str(path.relative_to(PACKAGE_DIR.parent))) not in OTHER_THINGS:
                 sites[(name, *_typed(value))].append(f"{path.relative_to(PACKAGE_DIR.parent)}:{line}")

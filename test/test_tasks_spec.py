@@ -48,11 +48,11 @@ def test_controller_and_learner_nodes_load_no_mujoco():
         import sys
         import rclpy
         from rclpy.parameter import Parameter
-        from svg_control.nodes.controller import ControllerNode
         from svg_control.nodes.learner import LearnerNode
+        from svg_control.nodes.robot_controller import RobotControllerNode
         rclpy.init(domain_id=101)
         params = [Parameter("task", value="monoped")]
-        for cls in (ControllerNode, LearnerNode):
+        for cls in (RobotControllerNode, LearnerNode):
             node = cls(parameter_overrides=params)
             assert node.spec.name == "monoped"
             node.destroy_node()

@@ -25,8 +25,6 @@ from svg_control.nodes import topics
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "svg_control"
 TABLE = PACKAGE_DIR / "nodes" / "topics.py"
-#: the lockstep path's modules, retired: they go with their code and are not ported
-RETIRED = {PACKAGE_DIR / "nodes" / "controller.py", PACKAGE_DIR / "nodes" / "codecs" / "step.py"}
 NAMES = set(topics.NAMES)
 ABSOLUTE = {n for n in NAMES if n.startswith("/")}
 CREATE = ("create_publisher", "create_subscription")
@@ -85,7 +83,7 @@ def violations(tree: ast.AST) -> Iterator[tuple[int, str]]:
 def test_no_topic_name_is_written_outside_the_table():
     found = []
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        if path == TABLE or path in RETIRED:
+        if path == TABLE:
             continue
         for line, what in violations(ast.parse(path.read_text(), str(path))):
             found.append(f"{path.relative_to(PACKAGE_DIR.parent)}:{line}: {what}")

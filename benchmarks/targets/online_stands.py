@@ -2,19 +2,17 @@
 
 Runs ``bash scripts/run.sh <task> --duration S`` (simulator, controller and learner as separate processes,
 the shipped defaults: the monoped through the ros2_control path) and reads what the user reads: the log
-line after every episode (the controller's; the simulator's on the ``step`` interface),
-``episode N: return R (mean of last 10: M)``. It prints the wall seconds from the launch until M first
-reaches the target (the monoped stands at 150; a standing robot earns about +186), the best and final M,
-and the number of episodes and environment steps, and writes the curve to ``<out>/<label>.jsonl``
-(one line per episode: wall seconds, episode, return, mean of the last ten).
+line after every episode (the controller's), ``episode N: return R (mean of last 10: M)``. It prints the
+wall seconds from the launch until M first reaches the target (the monoped stands at 150; a standing robot
+earns about +186), the best and final M, and the number of episodes and environment steps, and writes the
+curve to ``<out>/<label>.jsonl`` (one line per episode: wall seconds, episode, return, mean of the last ten).
 
     python -m benchmarks.targets.online_stands [--duration 900] [--algos sac-svg,svg1-er] [--out DIR]
-        [--interfaces ros2_control,step] [--param learner.agent_overrides='{compile_update: true}' --label compiled]
+        [--param learner.agent_overrides='{compile_update: true}' --label compiled]
 
-Each algorithm (and interface) is a separate launch, one after the other, so a baseline (``--algos
-sac-svg,svg1-er``) is measured on the same machine in the same run. ``--interfaces ros2_control,step``
-compares the two ways our simulator is connected (the ros2_control robot path and the lockstep ``step``
-path) at equal transitions: the mean return of the same episodes (every episode has the task's horizon).
+Each algorithm is a separate launch, one after the other, so a baseline (``--algos sac-svg,svg1-er``) is
+measured on the same machine in the same run; several runs are also compared at equal transitions: the mean
+return of the same episodes (every episode has the task's horizon).
 The target of the learning work is M >= 150 within 15 minutes (900 s) on a 2-core machine.
 """
 from __future__ import annotations
@@ -31,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 EPISODE_LINE = re.compile(r"episode (\d+): return (-?[\d.]+) \(mean of last (\d+): (-?[\d.]+)\)")
 
 
-def run_online(task: str, algo: str | None, duration: float, out: Path, interface: str = "",
+def run_online(task: str, algo: str | None, duration: float, out: Path,
                params: list[str] | None = None) -> list[dict]:
     """One launch of the node set for ``duration`` seconds; the per-episode curve it logged."""
     run_dir = out.with_suffix(".run")  # a fresh run each time: the main job would resume runs/<task>
@@ -40,8 +38,6 @@ def run_online(task: str, algo: str | None, duration: float, out: Path, interfac
     cmd = ["bash", str(REPO / "scripts" / "run.sh"), task, "--duration", str(duration), "--run_dir", str(run_dir)]
     if algo:
         cmd += ["--algo", algo]
-    if interface:
-        cmd += ["--interface", interface]
     for param in params or []:
         cmd += ["--param", param]
     curve: list[dict] = []
@@ -81,7 +77,6 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=900.0, help="seconds per launch (default 900)")
     parser.add_argument("--algos", default="", help="comma-separated; empty: the shipped default only")
     parser.add_argument("--target", type=float, default=150.0)
-    parser.add_argument("--interfaces", default="", help="comma-separated (ros2_control, step); empty: the default")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "online_stands")
     parser.add_argument("--param", action="append", default=[], metavar="NODE.NAME=VALUE",
                         help="a node parameter for every launch, as `svg-control launch --param` takes it "
@@ -90,17 +85,13 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     algos = [a for a in args.algos.split(",") if a] or [None]
-    interfaces = [i for i in args.interfaces.split(",") if i] or [""]
     lines, curves = [], {}
     for algo in algos:
-        for interface in interfaces:
-            label = f"{args.task}-{algo or 'default'}" + (f"-{interface}" if interface else "") \
-                + (f"-{args.label}" if args.label else "")
-            curves[label] = run_online(args.task, algo, args.duration, args.out / f"{label}.jsonl", interface,
-                                       args.param)
-            lines.append(report(label, curves[label], args.target))
-            print(lines[-1], flush=True)
-    if len(interfaces) > 1:
+        label = f"{args.task}-{algo or 'default'}" + (f"-{args.label}" if args.label else "")
+        curves[label] = run_online(args.task, algo, args.duration, args.out / f"{label}.jsonl", args.param)
+        lines.append(report(label, curves[label], args.target))
+        print(lines[-1], flush=True)
+    if len(curves) > 1:
         lines.append(equal_transitions(curves))
     print("\n".join(lines))
 

@@ -29,9 +29,6 @@ ARGUMENTS = (
     Argument("namespace", "", "ROS namespace of the three nodes (e.g. actor_0); topics move with it."),
     Argument("use_sim_time", "auto", "Every node on /clock (the simulator's simulated time); stamps are sim time. "
              "auto: true with our simulator, false for a task file's robot (which has no /clock)."),
-    Argument("interface", "auto", "How the controller talks to the robot: ros2_control (the lifecycle "
-             "robot_controller on the robot's sensors and <controller>/commands; what a real robot offers) or "
-             "step (our simulator's packed lockstep topic and the lockstep controller). auto: ros2_control."),
     Argument("params_file", "", "An extra ROS 2 parameter file, applied after config/defaults.yaml."),
     Argument("run_dir", "", "Run directory of the learner (checkpoints, config.yaml, metrics.jsonl). Empty: "
              "$ROS_HOME/svg_control/runs/<namespace or 'default'>/<task> for ros2 launch, runs/[<namespace>/]<task> "
@@ -65,7 +62,6 @@ class LaunchPlan:
 
     namespace: str
     run_dir: Path | None
-    interface: str
     log_level: str
     respawn_learner: bool
     param_files: tuple[Path, ...] = ()
@@ -108,13 +104,6 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     robot_file = is_task_file(task)
     if robot_file and not Path(task).expanduser().is_file():
         raise LaunchArgumentError("task", f"no task file {task}")
-    interface = v["interface"].strip().lower()
-    if interface == "auto":
-        interface = "ros2_control"
-    elif interface not in ("step", "ros2_control"):
-        raise LaunchArgumentError("interface", f"{interface!r} is not auto, ros2_control or step")
-    elif interface == "step" and robot_file:
-        raise LaunchArgumentError("interface", "a task file's robot is reached through ros2_control only")
     run_name = config_name(task) if robot_file else task
     namespace = v["namespace"].strip()
     if namespace and not all(c.isalnum() or c in "_/" for c in namespace):
@@ -160,5 +149,5 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
         overrides["recorder"] = {"use_sim_time": use_sim_time, "bag_dir": str(bag_dir)}
     if view:
         overrides["viewer"] = {"use_sim_time": use_sim_time}
-    return LaunchPlan(namespace=namespace, run_dir=run_dir, interface=interface, log_level=v["log_level"].lower(),
+    return LaunchPlan(namespace=namespace, run_dir=run_dir, log_level=v["log_level"].lower(),
                       respawn_learner=respawn, param_files=files, overrides=overrides, bag_dir=bag_dir)

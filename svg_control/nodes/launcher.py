@@ -91,11 +91,10 @@ def _stop(procs: Sequence[subprocess.Popen], grace: float) -> None:
 def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, duration: float | None = None,
            namespace: str = "", grace: float = 10.0, config_directory: Path | None = None,
            env: Mapping[str, str] | None = None, quiet: bool = False, log_level: str = "",
-           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = (),
-           interface: str = "ros2_control") -> int:
+           respawn_learner: bool = False, extra_param_files: tuple[Path, ...] = ()) -> int:
     """Run the node set for ``task`` until a signal, ``duration`` seconds, a node refusing its parameters, or
     every node ending; return the exit code."""
-    specs = node_set(task, overrides, config_directory, extra_param_files, interface)
+    specs = node_set(task, overrides, config_directory, extra_param_files)
     stop_requested = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -174,12 +173,11 @@ def coerce(node: str, name: str, value: Any) -> Any:
     """
     import importlib
 
-    from .node_set import NODES, OPTIONAL_NODES
+    from .node_set import NODES, OPTIONAL_NODES, executable
 
     if node not in NODES + OPTIONAL_NODES:
         raise ValueError(f"--param for unknown node {node!r}; nodes are {', '.join(NODES + OPTIONAL_NODES)}")
-    modules = ("controller", "robot_controller") if node == "controller" else (node,)  # both controllers' tables
-    specs = {p.name: p for m in modules for p in importlib.import_module(f"{__package__}.{m}").parameters()}
+    specs = {p.name: p for p in importlib.import_module(f"{__package__}.{executable(node)}").parameters()}
     if name not in specs:
         raise ValueError(f"node {node} has no parameter {name!r}; it has {', '.join(sorted(specs))}")
     default = specs[name].default
@@ -227,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[launch] run directory {plan.run_dir}", file=sys.stderr)
         return launch(args.task, overrides, args.duration, plan.namespace, args.grace, args.config_dir,
                       log_level=plan.log_level, respawn_learner=plan.respawn_learner,
-                      extra_param_files=plan.param_files, interface=plan.interface)
+                      extra_param_files=plan.param_files)
     except (FileNotFoundError, ValueError, LaunchArgumentError) as exc:
         print(f"svg-control launch: {exc}", file=sys.stderr)
         return 2

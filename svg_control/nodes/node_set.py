@@ -17,6 +17,11 @@ NODES = ("simulator", "controller", "learner")
 OPTIONAL_NODES = ("recorder", "viewer")  # started when their overrides are given (``record``, ``view``)
 
 
+def executable(name: str) -> str:
+    """The executable (and module) of node ``name``: the controller node runs the lifecycle ``robot_controller``."""
+    return "robot_controller" if name == "controller" else name
+
+
 @dataclass(frozen=True)
 class NodeSpec:
     """One node of the set: what to run, under which name, with which parameters."""
@@ -71,20 +76,16 @@ def config_files(directory: Path | None = None) -> tuple[Path, ...]:
 
 
 def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None,
-             config_directory: Path | None = None, extra_param_files: tuple[Path, ...] = (),
-             interface: str = "ros2_control") -> list[NodeSpec]:
+             config_directory: Path | None = None, extra_param_files: tuple[Path, ...] = ()) -> list[NodeSpec]:
     """The nodes for ``task``; ``overrides[node_name]`` are extra parameters for that node, applied after
     ``config/defaults.yaml`` and then ``extra_param_files`` (the ``params_file`` launch argument).
 
-    ``interface``: ``ros2_control`` runs the simulator as a ros2_control robot (its ``observation`` and
-    ``joint_states`` out, each actuator's control in) and the lifecycle ``robot_controller`` on it, under the
-    node name ``controller``, with the task file generated from the task's spec (``robot_task``) and stepping
-    once per observation (``trigger: joint_states``); ``step`` runs the lockstep ``controller`` on our
-    simulator's packed ``step`` topic. A task file as ``task`` is someone else's robot: controller and learner
-    only.
+    The simulator is a ros2_control robot (its ``observation`` and ``joint_states`` out, each actuator's control
+    in); the lifecycle ``robot_controller`` drives it under the node name ``controller``, with the task file
+    generated from the task's spec (``robot_task``), stepping once per observation (``trigger: auto``). A task
+    file as ``task`` is someone else's robot: controller and learner only.
 
-    ValueError for a task the registry does not have (before any process starts), an unknown interface, or an
-    unknown node.
+    ValueError for a task the registry does not have (before any process starts), or an unknown node.
     """
     from ..tasks.registry import task_names
     from .task_io import is_task_file
@@ -94,11 +95,8 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
         robot_file = Path(task).expanduser().absolute()
         if not robot_file.is_file():
             raise ValueError(f"no task file {robot_file}")
-        interface = "ros2_control"
     elif task not in task_names():
         raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(task_names())}, or a task file (*.yaml)")
-    elif interface not in ("ros2_control", "step"):
-        raise ValueError(f"interface {interface!r} is not ros2_control or step")
     files = config_files(config_directory) + tuple(extra_param_files)
     overrides = overrides or {}
     unknown = sorted(set(overrides) - set(NODES) - set(OPTIONAL_NODES))
@@ -109,15 +107,7 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
     specs = []
     for name in names:
         parameters = dict(overrides.get(name, {}))
-        executable, node_task = name, task
-        if interface == "step":
-            if name == "simulator":
-                parameters.setdefault("interface", "step")
-        else:
-            if name == "controller":
-                executable = "robot_controller"  # trigger auto: once per observation of our simulator
-            if name in ("controller", "learner") and robot_file is not None:
-                node_task = str(robot_file)
-        specs.append(NodeSpec(executable=executable, module=f"{PACKAGE}.nodes.{executable}", name=name,
+        node_task = str(robot_file) if name in ("controller", "learner") and robot_file is not None else task
+        specs.append(NodeSpec(executable=executable(name), module=f"{PACKAGE}.nodes.{executable(name)}", name=name,
                               param_files=files, task=node_task, parameters=parameters))
     return specs

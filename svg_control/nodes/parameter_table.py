@@ -67,12 +67,7 @@ SEED_RANGE = {"low": 0, "high": 2**31 - 1}
 
 SIMULATOR = (
     Param("task", DEFAULT_TASK, "Task to simulate (svg-control tasks lists them).", check=registered_task),
-    # (step path, retired)
-    Param("interface", "ros2_control", "ros2_control: observation and joint_states out, commands on "
-          "<controller_name>/commands (command_units), episodes reset only through the reset service (what a "
-          "ros2_control robot offers); step: our packed 'step' topic and the task's controls (the lockstep "
-          "controller).", choices=("step", "ros2_control")),
-    Param("command_units", "control", "ros2_control interface: control: each actuator's control in the task's "
+    Param("command_units", "control", "Commands are: control: each actuator's control in the task's "
           "units (a registered task's generated task file); si: joint efforts in N m or N (motors on joints "
           "only; a hand-written task file such as robots/monoped.yaml).", choices=("control", "si")),
     Param("mode", "lockstep", "lockstep: one step per command; realtime: step on a timer at 1/dt.",

@@ -3,9 +3,9 @@
 ========================  ===========  ===============  =====  ===========================================
 topic                     reliability  durability       depth  why
 ========================  ===========  ===============  =====  ===========================================
-``step``                  reliable     volatile         10     lockstep waits on every message; 10 absorbs
-                                                               the terminal + first-of-episode burst
-``observation``           reliable     volatile         10     same data for other consumers (rqt, loggers)
+``observation``           reliable     volatile         10     the controller of a registered task steps on
+                                                               each one (lockstep: none may be lost); rqt,
+                                                               loggers read it too
 ``<ctrl>/commands``       reliable     volatile         10     lockstep steps once per command: none may be
                                                                lost (ros2_control forward controllers use
                                                                reliable/10 too)
@@ -46,7 +46,6 @@ def _reliable(depth: int, durability: DurabilityPolicy = DurabilityPolicy.VOLATI
                       durability=durability)
 
 
-STEP = _reliable(10)
 OBSERVATION = _reliable(10)
 COMMANDS = _reliable(10)
 JOINT_STATES = _reliable(10)

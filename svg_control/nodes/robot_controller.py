@@ -128,17 +128,17 @@ class RobotControllerNode(LifecycleNode):
             self.create_publisher(Float64, topics.EPISODE_RETURN, qos.PLOT),
         ]
         self.pub_cmd, self.pub_tr, self.pub_return = self.entities
-        # lockstep waits on every sample: reliable; a robot's broadcaster may be best-effort: sensor QoS reads both
         self.entities += [
-            self.create_subscription(JointState, task.joint_states_topic, self.on_joint_states,
-                                     qos.JOINT_STATES if lockstep else qos_profile_sensor_data),
             self.create_subscription(UInt8MultiArray, topics.POLICY_WEIGHTS, self.on_weights, qos.POLICY_WEIGHTS),
             self.create_service(SetBool, "estop", self.on_estop),
             self.create_service(Trigger, "start_episode", self.on_start_episode),
         ]
-        if isinstance(task, RegisteredTask):
+        if isinstance(task, RegisteredTask):  # the robot's observation vector is the one sensor: no joint_states
             self.entities.append(self.create_subscription(Float64MultiArray, task.observation_topic,
                                                           self.on_observation, qos.OBSERVATION))
+        else:  # lockstep waits on every sample: reliable; a robot's broadcaster may be best-effort: sensor QoS
+            self.entities.append(self.create_subscription(JointState, task.joint_states_topic, self.on_joint_states,
+                                                          qos.JOINT_STATES if lockstep else qos_profile_sensor_data))
         if task.imu_topic:
             self.entities.append(self.create_subscription(Imu, task.imu_topic, self.on_imu, qos_profile_sensor_data))
         if task.odometry_topic:

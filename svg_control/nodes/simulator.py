@@ -1,15 +1,14 @@
 """Simulator node: steps a task with actuator noise and publishes what a robot's ros2_control stack would.
 
-Publishes (relative names): ``step`` (see ``codecs.step``), ``observation`` (labelled Float64MultiArray),
+Publishes (relative names): ``observation`` (labelled Float64MultiArray, ``codecs.ObservationCodec``),
 ``joint_states`` (SI: rad or m, rad/s or m/s, and the actuators' joint effort in N m or N, noise included),
-``reward``, ``episode_return``, ``/clock``, ``/diagnostics``.
+``reward``, ``/clock``, ``/diagnostics``.
 Subscribes ``<controller_name>/commands`` (Float64MultiArray, one value per actuator).
 Service ``reset`` (std_srvs/Trigger) starts a new episode.
 
-Interfaces: ``step`` (the lockstep controller's fast path) takes the task's controls in [-1, 1] and resets
-itself at the end of an episode. ``ros2_control`` is what a ros2_control robot offers: it publishes no ``step``
-or ``episode_return`` (the controller, which ends episodes, does), holds the last command between commands,
-and resets only when ``reset`` is called. Its commands (``command_units``) are each actuator's control
+It is what a ros2_control robot offers: it publishes no ``episode_return`` (the controller, which ends
+episodes, does), holds the last command between commands, and resets only when ``reset`` is called. Its
+commands (``command_units``) are each actuator's control
 (``control``: what the task file generated from a registered task sends, ``robot_task``) or SI joint efforts
 (``si``: the forward effort controller's topic, each divided by its motor's gear to give the control; for
 tasks whose actuators are all motors on joints, as a hand-written task file such as
@@ -26,7 +25,8 @@ Modes:
   trainer. At start-up the first observation waits up to ``learner_timeout`` s for the learner's report;
   a learner silent for longer (not launched, crashed) suspends pacing until it reports again.
 * ``realtime``: a timer steps every ``dt / realtime_factor`` seconds like a real robot; when no
-  command arrived since the last step the safe action is applied and counted as ``missed``.
+  command arrived since the last step the last command is held (the safe action before the first one), as
+  a forward command controller does, and the step is counted as ``missed``.
 
 Malformed commands (wrong length, NaN/Inf, |value| > ``messages.MAX_ABS``, a labelled layout that is not
 this task's joints: ``CommandCodec.decode``) are dropped, counted (``malformed_commands`` in
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,7 +47,7 @@ from std_msgs.msg import Float64, Float64MultiArray, Int64
 from std_srvs.srv import Trigger
 
 from . import qos, topics
-from .codecs import CommandCodec, MalformedMessage, ObservationCodec, Step, StepCodec
+from .codecs import CommandCodec, MalformedMessage, ObservationCodec
 from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
 from .parameter_table import TABLE
 from .params import Param, ParameterError, declare_all
@@ -75,23 +74,19 @@ class SimulatorNode(Node):
         self.lockstep = self.p["mode"] == "lockstep"
         self._dt_ns = round(spec.dt * 1e9)
         self.joints = JointStateReader(self.task)
-        self.ros2_control = self.p["interface"] == "ros2_control"
         self.effort: EffortInterface | None = None
-        if self.ros2_control and self.p["command_units"] == "si":
+        if self.p["command_units"] == "si":
             try:
                 self.effort = EffortInterface(self.task)
             except (ValueError, AttributeError) as exc:
                 raise ParameterError("command_units", f"task {spec.name!r} takes no SI joint efforts: {exc}") \
                     from None
-        self.step_codec = StepCodec(spec)
         self.observation_codec = ObservationCodec(spec)
         self.command_codec = CommandCodec(spec)
 
-        self.pub_step = None if self.ros2_control else self.create_publisher(Float64MultiArray, topics.STEP, qos.STEP)
         self.pub_obs = self.create_publisher(Float64MultiArray, topics.OBSERVATION, qos.OBSERVATION)
         self.pub_joints = self.create_publisher(JointState, topics.JOINT_STATES, qos.JOINT_STATES)
         self.pub_reward = self.create_publisher(Float64, topics.REWARD, qos.PLOT)
-        self.pub_return = None if self.ros2_control else self.create_publisher(Float64, topics.EPISODE_RETURN, qos.PLOT)
         self.pub_clock = self.create_publisher(Clock, topics.CLOCK, qos.CLOCK) if self.p["publish_clock"] else None
         self.create_subscription(Float64MultiArray, topics.commands(self.p["controller_name"]), self.on_command,
                                  qos.COMMANDS)
@@ -111,13 +106,12 @@ class SimulatorNode(Node):
         self.started = time.monotonic()
         self.episodes = 0
         self.episode_return = 0.0
-        self.recent_returns: deque[float] = deque(maxlen=10)
         self.last_return = float("nan")
         self.commands = 0
         self.malformed = 0
         self.missed = 0
         self.pending: np.ndarray | None = None  # realtime: newest command not yet applied
-        self.held: np.ndarray | None = None  # ros2_control: the last command, applied until the next one
+        self.held: np.ndarray | None = None  # the last command, applied until the next one
         self.step_rate = RateMeter()
         self.obs = self.task.reset(seed=self.p["seed"])
         self.announced = False  # paced: the first observation waits for the learner (or learner_timeout)
@@ -136,7 +130,7 @@ class SimulatorNode(Node):
         """Publish the first observation (once): the controller answers it and the loop begins."""
         if not self.announced:
             self.announced = True
-            self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+            self._publish(self.obs)
 
     def on_command(self, msg: Float64MultiArray) -> None:
         if not self.announced:
@@ -151,11 +145,10 @@ class SimulatorNode(Node):
         self.commands += 1
         if self.effort is not None:
             action = self.effort.to_ctrl(action)
-        if self.ros2_control:
-            self.held = action  # a forward command controller holds its last command
+        self.held = action  # a forward command controller holds its last command
         allowed = self.learner_allows()
         if self.lockstep and self.p["max_rate"] <= 0 and allowed:
-            self.advance(action, fresh=True)
+            self.advance(action)
         else:
             if not allowed and self.pending is None:
                 self.paced_waits += 1
@@ -168,10 +161,10 @@ class SimulatorNode(Node):
             return
         if self.pending is None:
             self.missed += 1
-            self.advance(self.spec.safe_action if self.held is None else self.held, fresh=False)
+            self.advance(self.spec.safe_action if self.held is None else self.held)
         else:
             action, self.pending = self.pending, None
-            self.advance(action, fresh=True)
+            self.advance(action)
 
     def on_backlog(self, msg: Int64) -> None:
         self.learner_backlog, self.backlog_at, self.steps_since_report = int(msg.data), time.monotonic(), 0
@@ -190,7 +183,7 @@ class SimulatorNode(Node):
         """Step the held command now that the learner allows it (the max_rate timer steps it otherwise)."""
         if self.pending is not None and self.p["max_rate"] <= 0 and self.learner_allows():
             action, self.pending = self.pending, None
-            self.advance(action, fresh=True)
+            self.advance(action)
 
     def learner_allows(self) -> bool:
         """Whether one more step keeps the simulation within ``learner_lead`` steps of the learner."""
@@ -207,15 +200,15 @@ class SimulatorNode(Node):
         if self.episode_steps == 0:
             # nothing happened since the last reset (a controller that resets when it activates): the episode is
             # already new; drawing another start would only shift the random stream the seed fixed
-            self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+            self._publish(self.obs)
         else:
-            self._new_episode(finished=False)
+            self._new_episode()
         response.success = True
         response.message = f"episode {self.episodes} started"
         return response
 
     # -- stepping ----------------------------------------------------------------------------------------
-    def advance(self, action: np.ndarray, fresh: bool) -> None:
+    def advance(self, action: np.ndarray) -> None:
         result = self.task.step(action)
         self.sim_steps += 1
         self.episode_steps += 1
@@ -223,34 +216,20 @@ class SimulatorNode(Node):
         self.step_rate.tick()
         self.episode_return += result.reward
         self.obs = result.obs
-        self._publish(result.obs, result.reward, result.terminated, result.truncated, first=False, fresh=fresh)
+        self._publish(result.obs)
         self.pub_reward.publish(Float64(data=float(result.reward)))
-        if (result.terminated or result.truncated) and not self.ros2_control:
-            self._new_episode(finished=True)  # a ros2_control robot resets when its reset service is called
+        # the episode goes on until the reset service is called: the controller ends episodes, logs their returns
 
-    def _new_episode(self, finished: bool) -> None:
-        if self.ros2_control:
-            self.last_return = self.episode_return  # the controller, which ends episodes, logs and publishes them
-        elif finished:
-            self.last_return = self.episode_return
-            assert self.pub_return is not None
-            self.pub_return.publish(Float64(data=float(self.episode_return)))
-            self.recent_returns.append(self.episode_return)
-            # the terminal is where a user without rqt watches learning happen
-            self.get_logger().info(f"episode {self.episodes}: return {self.episode_return:.1f} "
-                                   f"(mean of last {len(self.recent_returns)}: {np.mean(self.recent_returns):.1f})")
+    def _new_episode(self) -> None:
+        self.last_return = self.episode_return
         self.episodes += 1
         self.episode_return = 0.0
         self.episode_steps = 0
         self.obs = self.task.reset()
-        self._publish(self.obs, 0.0, False, False, first=True, fresh=False)
+        self._publish(self.obs)
 
-    def _publish(self, obs: np.ndarray, reward: float, terminated: bool, truncated: bool, first: bool,
-                 fresh: bool) -> None:
+    def _publish(self, obs: np.ndarray) -> None:
         self.seq += 1
-        if self.pub_step is not None:
-            self.pub_step.publish(self.step_codec.encode(Step(obs, reward, terminated, truncated, first, fresh,
-                                                              self.seq)))
         self.pub_obs.publish(self.observation_codec.encode(obs))
         ns = self.sim_steps * self._dt_ns
         sim_time = Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)

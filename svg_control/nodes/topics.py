@@ -9,7 +9,6 @@ This module imports nothing, so any layer may use it.
 """
 from __future__ import annotations
 
-STEP = "step"  # (step path, retired): the packed lockstep topic
 OBSERVATION = "observation"
 JOINT_STATES = "joint_states"
 REWARD = "reward"
@@ -24,7 +23,7 @@ ROBOT_DESCRIPTION = "/robot_description"
 BAG_INFO = "/svg_control/bag_info"
 
 #: every fixed name above, for checks that look for them
-NAMES = (STEP, OBSERVATION, JOINT_STATES, REWARD, EPISODE_RETURN, TRANSITIONS, POLICY_WEIGHTS, LEARNER_BACKLOG,
+NAMES = (OBSERVATION, JOINT_STATES, REWARD, EPISODE_RETURN, TRANSITIONS, POLICY_WEIGHTS, LEARNER_BACKLOG,
          DIAGNOSTICS, CLOCK, ROBOT_DESCRIPTION, BAG_INFO)
 
 COMMANDS_SUFFIX = "commands"

@@ -9,7 +9,6 @@ log and drop.
 =====================  ==========================  ==========================================
 message                codec                       sender -> receiver
 =====================  ==========================  ==========================================
-``step``               :class:`StepCodec`          simulator -> controller
 ``observation``        :class:`ObservationCodec`   simulator -> controller (and rqt, loggers)
 ``<ctrl>/commands``    :class:`CommandCodec`       controller -> simulator (or a robot)
 ``transitions``        :class:`TransitionCodec`    controller -> learner
@@ -19,9 +18,7 @@ message                codec                       sender -> receiver
 from ..messages import MalformedMessage
 from .commands import CommandCodec
 from .observation import ObservationCodec
-from .step import STEP_FIELDS, Step, StepCodec
 from .transitions import TransitionCodec
 from .weights import WeightsCodec
 
-__all__ = ["STEP_FIELDS", "CommandCodec", "MalformedMessage", "ObservationCodec", "Step", "StepCodec",
-           "TransitionCodec", "WeightsCodec"]
+__all__ = ["CommandCodec", "MalformedMessage", "ObservationCodec", "TransitionCodec", "WeightsCodec"]
