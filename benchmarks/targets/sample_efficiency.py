@@ -38,14 +38,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def work_root(root: Path) -> Path:
-    """Where cells train, checkpoints included (not committed)."""
-    return root / "runs" / "sample_efficiency"
+def work_root(root: Path, collection: str = "sample_efficiency") -> Path:
+    """Where a collection's cells train, checkpoints included (not committed)."""
+    return root / "runs" / collection
 
 
-def results_root(root: Path) -> Path:
-    """Where finished runs' metrics are kept (committed)."""
-    return root / "docs" / "runs" / "sample_efficiency"
+def results_root(root: Path, collection: str = "sample_efficiency") -> Path:
+    """Where a collection's finished runs' metrics are kept (committed)."""
+    return root / "docs" / "runs" / collection
 
 #: task -> (target return, default budget in env steps, evaluation period)
 TASKS: dict[str, tuple[float, int, int]] = {
@@ -93,14 +93,15 @@ def finished(path: Path, steps: int) -> bool:
 
 
 def train_cell(task: str, learner: str, seed: int, steps: int, eval_every: int, eval_episodes: int = 5,
-               checkpoint_every: int = 5000, threads: int = 1, root: Path = ROOT) -> Path:
+               checkpoint_every: int = 5000, threads: int = 1, root: Path = ROOT,
+               collection: str = "sample_efficiency") -> Path:
     """Train (or resume) one cell into its work directory and copy its metrics to docs/runs when finished."""
     import torch
 
     torch.set_num_threads(threads)
     spec = LEARNERS[learner]
-    work = work_root(root) / task_dir(task) / cell_name(learner, seed)
-    result = results_root(root) / task_dir(task) / cell_name(learner, seed)
+    work = work_root(root, collection) / task_dir(task) / cell_name(learner, seed)
+    result = results_root(root, collection) / task_dir(task) / cell_name(learner, seed)
     if finished(result, steps):
         print(f"{task} {learner} seed {seed}: finished already ({result})")
         return result
@@ -124,7 +125,7 @@ def train_cell(task: str, learner: str, seed: int, steps: int, eval_every: int, 
     result.mkdir(parents=True, exist_ok=True)
     for name in ("metrics.jsonl", "config.yaml"):
         shutil.copy2(work / name, result / name)
-    command = " ".join(["python -m benchmarks.targets.sample_efficiency", *sys.argv[1:]])
+    command = " ".join([f"python -m benchmarks.targets.{collection}", *sys.argv[1:]])
     (result / "command.txt").write_text(command + "\n")
     print(f"{task} {learner} seed {seed}: done in {time.perf_counter() - start:.0f} s -> {result}")
     return result
