@@ -54,7 +54,7 @@ setup(
         "render": ["imageio>=2.30", "imageio-ffmpeg>=0.4"],
         # pinned: the peers' numbers in docs/RESULTS.md are only comparable under one SB3 (benchmarks/peers.py)
         "bench": ["stable-baselines3==2.9.2"],
-        # the live view (nodes/viewer.py): Rerun's wheel carries its web viewer (~170 MB), so it is optional
+        # the live view (nodes/monitoring/viewer.py): Rerun's wheel carries its web viewer (~170 MB), so it is optional
         "view": ["rerun-sdk>=0.20"],
     },
     zip_safe=True,
@@ -65,11 +65,11 @@ setup(
     entry_points={
         "console_scripts": [
             "svg-control = svg_control.cli:main",
-            "simulator = svg_control.nodes.simulator:main",
-            "robot_controller = svg_control.nodes.robot_controller:main",
-            "learner = svg_control.nodes.learner:main",
-            "recorder = svg_control.nodes.recorder:main",
-            "viewer = svg_control.nodes.viewer:main",
+            "simulator = svg_control.nodes.simulation.simulator:main",
+            "robot_controller = svg_control.nodes.robot.robot_controller:main",
+            "learner = svg_control.nodes.learning.learner:main",
+            "recorder = svg_control.nodes.monitoring.recorder:main",
+            "viewer = svg_control.nodes.monitoring.viewer:main",
         ],
     },
 )

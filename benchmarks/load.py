@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.executors import SingleThreadedExecutor
 
-    from svg_control.nodes import topics
-    from svg_control.nodes.launcher import command
-    from svg_control.nodes.node_set import node_set
+    from svg_control.nodes.bringup.launcher import command
+    from svg_control.nodes.interface import topics
+    from svg_control.nodes.interface.node_set import node_set
 
     actors = [f"actor_{i}" for i in range(args.actors)]
     agent = f"{{replay_capacity: {args.replay_capacity}}}"

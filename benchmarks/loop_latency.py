@@ -33,9 +33,9 @@ from svg_control.core.numpy_policy import mirror
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.settings import build_config
 from svg_control.core.transition import Transition
-from svg_control.nodes.launcher import command
-from svg_control.nodes.node_set import node_set
-from svg_control.nodes.task_io import make_task
+from svg_control.nodes.bringup.launcher import command
+from svg_control.nodes.interface.node_set import node_set
+from svg_control.nodes.interface.task_io import make_task
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -186,8 +186,8 @@ def main() -> None:
     from std_msgs.msg import Float64MultiArray
     from std_srvs.srv import Trigger
 
-    from svg_control.nodes import qos
-    from svg_control.nodes.codecs import ObservationCodec
+    from svg_control.nodes.interface import qos
+    from svg_control.nodes.interface.codecs import ObservationCodec
 
     results: dict[str, object] = {"task": args.task, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()}
     results["controller_compute_ms"] = controller_compute(args.task)

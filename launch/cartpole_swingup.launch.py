@@ -1,7 +1,7 @@
 """ros2 launch svg_control cartpole_swingup.launch.py [namespace:=...] [run_dir:=...] [resume:=...] [algo:=...] ...
 
 Thin: includes svg.launch.py with task:=cartpole_swingup, forwarding every argument of the node set
-(svg_control/nodes/launch_arguments.py; `--show-args` lists them). The same set
+(svg_control/nodes/bringup/launch_arguments.py; `--show-args` lists them). The same set
 `svg-control launch cartpole_swingup`
 starts without ROS 2 launch. Parameters: config/defaults.yaml, then the arguments.
 """
@@ -12,7 +12,7 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 
 from launch import LaunchDescription
-from svg_control.nodes.launch_arguments import ARGUMENTS
+from svg_control.nodes.bringup.launch_arguments import ARGUMENTS
 
 TASK = "cartpole_swingup"
 

@@ -2,9 +2,9 @@
 
 Starts simulator, controller and learner for one task (controller and learner for a robot's task file)
 from the node-set description shared with
-`svg-control launch` (svg_control/nodes/node_set.py): same executables, node names, parameter file
+`svg-control launch` (svg_control/nodes/interface/node_set.py): same executables, node names, parameter file
 (config/defaults.yaml), task parameter and overrides. Its arguments are the table in
-svg_control/nodes/launch_arguments.py (`--show-args` lists them); a wrong value stops the launch with a
+svg_control/nodes/bringup/launch_arguments.py (`--show-args` lists them); a wrong value stops the launch with a
 message naming the argument. Only runs on a ROS 2 install (`launch`/`launch_ros` have no PyPI wheels);
 elsewhere use `svg-control launch <task>`, which takes the same arguments.
 """
@@ -16,8 +16,8 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
-from svg_control.nodes.launch_arguments import ARGUMENTS, resolve
-from svg_control.nodes.node_set import PACKAGE, node_set, override_file
+from svg_control.nodes.bringup.launch_arguments import ARGUMENTS, resolve
+from svg_control.nodes.interface.node_set import PACKAGE, node_set, override_file
 
 
 def _nodes(context, *args, **kwargs):

@@ -21,7 +21,7 @@ import yaml
 
 from .core.task import TaskSpec
 from .core.transition import Transition, wire_labels
-from .nodes import topics
+from .nodes.interface import topics
 
 INFO_TOPIC = topics.BAG_INFO
 STRING = "std_msgs/msg/String"

@@ -100,7 +100,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     import os
     import signal
 
-    from .nodes.recorder import main as recorder_main
+    from .nodes.monitoring.recorder import main as recorder_main
 
     ros_args = ["--ros-args", "-r", "__node:=recorder", "-p", f"task:={args.task}", "-p", f"bag_dir:={args.bag}"]
     if args.namespace:
@@ -112,13 +112,13 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_check_robot(args: argparse.Namespace) -> int:
-    from .nodes.robot_check import main as check_main
+    from .nodes.robot.robot_check import main as check_main
 
     return check_main(args.task_file, args.seconds)
 
 
 def cmd_launch(argv: list[str]) -> int:
-    from .nodes.launcher import main as launcher_main
+    from .nodes.bringup.launcher import main as launcher_main
 
     return launcher_main(argv)
 

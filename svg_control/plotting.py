@@ -16,7 +16,7 @@ import yaml
 
 def load_curve(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(steps, returns) of a run: the trainer's evaluations, or an online run's mean of the last ten episode
-    returns (the learner node's ``metrics.jsonl``, svg_control/nodes/run_dir.py)."""
+    returns (the learner node's ``metrics.jsonl``, svg_control/nodes/learning/run_dir.py)."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found")

@@ -1,4 +1,4 @@
-"""rosbag2 (MCAP) recording and training from a bag (svg_control/bags.py, nodes/recorder.py).
+"""rosbag2 (MCAP) recording and training from a bag (svg_control/bags.py, nodes/monitoring/recorder.py).
 
 Over real DDS: what is published to the recorder is what a second reader (rosbags, and the mcap library)
 finds in the bag, message for message and stamp for stamp; training from the bag puts exactly those
@@ -20,9 +20,9 @@ from svg_control.core.algos import make_learner
 from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition
-from svg_control.nodes import messages, qos, topics
-from svg_control.nodes.codecs import TransitionCodec
-from svg_control.nodes.recorder import RecorderNode
+from svg_control.nodes.interface import messages, qos, topics
+from svg_control.nodes.interface.codecs import TransitionCodec
+from svg_control.nodes.monitoring.recorder import RecorderNode
 from svg_control.trainer import learn_from_bag
 
 SPEC = point_mass().spec
@@ -144,7 +144,7 @@ def test_transitions_of_another_type_and_foreign_bags_are_refused(tmp_path):
 
 
 def test_the_recorder_refuses_an_existing_bag_directory(ros, tmp_path):
-    from svg_control.nodes.params import ParameterError
+    from svg_control.nodes.interface.params import ParameterError
 
     with pytest.raises(ParameterError, match="bag_dir"):
         ros.make(RecorderNode, {"task": "point_mass", "bag_dir": str(tmp_path)})
@@ -174,7 +174,7 @@ def test_record_true_bags_a_launched_run(tmp_path):
     from test_nodes_support import node_env
 
     run = tmp_path / "run"
-    out = subprocess.run([sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", "20",
+    out = subprocess.run([sys.executable, "-m", "svg_control.nodes.bringup.launcher", "point_mass", "--duration", "20",
                           "--run_dir", str(run), "--record", "true"], env=node_env(DOMAIN), capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -5,7 +5,7 @@ import pytest
 
 from svg_control.core.algos import ALGORITHMS
 from svg_control.core.settings import build_config, task_defaults
-from svg_control.nodes.params import agent_config
+from svg_control.nodes.interface.params import agent_config
 from svg_control.tasks.registry import task_names
 from svg_control.trainer import RunSettings, build_agent
 

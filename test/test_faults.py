@@ -44,8 +44,8 @@ from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import policy_to_bytes, read_policy_bytes
 from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
-from svg_control.nodes import qos
-from svg_control.nodes.robot_controller import RobotControllerNode
+from svg_control.nodes.interface import qos
+from svg_control.nodes.robot.robot_controller import RobotControllerNode
 
 DOMAIN = pick_domain()
 SPEC = point_mass().spec
@@ -55,8 +55,8 @@ EVERY = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE, durabilit
 
 
 class Proc:
-    """One node (named ``node``, run from ``svg_control.nodes.<module>``) as a real process, its output in a log
-    file (read by the test)."""
+    """One node (named ``node``, running executable ``module``) as a real process, its output in a log file (read
+    by the test)."""
 
     def __init__(self, node: str, params: dict, log_dir: Path, module: str = "") -> None:
         self.node, self.params, self.log_dir, self.module = node, params, log_dir, module or node
@@ -388,7 +388,7 @@ def test_learner_fresh_run_moves_old_checkpoints_aside(ros, tmp_path):
     beside it would let pruning by name delete the new run's own files (checkpoint-000000000... sorts before
     the old run's), leaving 'latest' unreadable; deleting it would lose the learning."""
     from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
-    from svg_control.nodes.learner import LearnerNode
+    from svg_control.nodes.learning.learner import LearnerNode
 
     run = tmp_path / "run"
     old = node_learner()

@@ -24,11 +24,11 @@ from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import policy_to_bytes
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import wire_labels, wire_length
-from svg_control.nodes import messages, qos
-from svg_control.nodes.codecs import CommandCodec, ObservationCodec, TransitionCodec
-from svg_control.nodes.learner import LearnerNode
-from svg_control.nodes.robot_controller import RobotControllerNode
-from svg_control.nodes.simulator import SimulatorNode
+from svg_control.nodes.interface import messages, qos
+from svg_control.nodes.interface.codecs import CommandCodec, ObservationCodec, TransitionCodec
+from svg_control.nodes.learning.learner import LearnerNode
+from svg_control.nodes.robot.robot_controller import RobotControllerNode
+from svg_control.nodes.simulation.simulator import SimulatorNode
 
 DOMAIN = pick_domain()
 SPEC = point_mass().spec

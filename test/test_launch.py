@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from svg_control.nodes import launcher
-from svg_control.nodes.node_set import NODES, config_dir, node_set, override_file
-from svg_control.nodes.parameter_table import TABLE
+from svg_control.nodes.bringup import launcher
+from svg_control.nodes.interface.node_set import NODES, config_dir, node_set, override_file
+from svg_control.nodes.interface.parameter_table import TABLE
 from svg_control.tasks.registry import task_names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_defaults_yaml_holds_the_declared_defaults():
 def test_launcher_command_lines(tmp_path):
     specs = node_set("cartpole", {"simulator": {"mode": "realtime", "max_rate": 5.0}})
     cmd = launcher.command(specs[0], namespace="actor_0", scratch=tmp_path)
-    assert cmd[1:3] == ["-m", "svg_control.nodes.simulator"]
+    assert cmd[1:3] == ["-m", "svg_control.nodes.simulation.simulator"]
     assert cmd[cmd.index("-r") + 1] == "__node:=simulator" and "__ns:=/actor_0" in cmd
     files = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--params-file"]
     assert files[:-1] == [str(f) for f in specs[0].param_files]

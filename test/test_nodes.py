@@ -25,12 +25,12 @@ from svg_control.core.serialization import load_policy_bytes, policy_to_bytes
 from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
 from svg_control.core.transition import Transition, wire_labels
-from svg_control.nodes import messages, qos
-from svg_control.nodes.codecs import TransitionCodec
-from svg_control.nodes.learner import LearnerNode
-from svg_control.nodes.robot_controller import RobotControllerNode
-from svg_control.nodes.robot_controller import parameters as controller_parameters
-from svg_control.nodes.simulator import SimulatorNode
+from svg_control.nodes.interface import messages, qos
+from svg_control.nodes.interface.codecs import TransitionCodec
+from svg_control.nodes.learning.learner import LearnerNode
+from svg_control.nodes.robot.robot_controller import RobotControllerNode
+from svg_control.nodes.robot.robot_controller import parameters as controller_parameters
+from svg_control.nodes.simulation.simulator import SimulatorNode
 from svg_control.tasks.registry import reward_fn
 
 DOMAIN = pick_domain()
@@ -425,7 +425,7 @@ def test_bad_parameter_stops_node_naming_it():
 
 
 def test_joint_states_of_a_mujoco_task_cover_passive_joints():
-    from svg_control.nodes.task_io import JointStateReader, make_task
+    from svg_control.nodes.interface.task_io import JointStateReader, make_task
 
     task = make_task("cartpole")
     task.reset(seed=0)

@@ -15,8 +15,8 @@ from svg_control.core.policy import GaussianPolicy  # noqa: E402
 from svg_control.core.settings import build_config  # noqa: E402
 from svg_control.core.task import TaskSpec  # noqa: E402
 from svg_control.core.transition import Transition, wire_labels  # noqa: E402
-from svg_control.nodes import messages  # noqa: E402
-from svg_control.nodes.codecs import (  # noqa: E402
+from svg_control.nodes.interface import messages  # noqa: E402
+from svg_control.nodes.interface.codecs import (  # noqa: E402
     CommandCodec,
     MalformedMessage,
     ObservationCodec,

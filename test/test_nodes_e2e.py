@@ -60,7 +60,7 @@ def test_three_processes_learn_and_stop_cleanly(ros, tmp_path):
     # SVG(inf), not the default svg1-er: headless on this toy it improved monotonically on 4 of 4 seeds
     # (4000 steps), while online svg1-er dipped to -1000..-2800 between recoveries and failed this test in
     # 2 of 3 runs (docs/RESULTS.md). One policy version per 50-step episode, so publish every 5.
-    cmd = [sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", str(DURATION),
+    cmd = [sys.executable, "-m", "svg_control.nodes.bringup.launcher", "point_mass", "--duration", str(DURATION),
            "--param", "simulator.max_rate=100", "--param", "learner.publish_every=5",
            "--param", "learner.algo=svg-inf", "--param", "controller.algo=svg-inf",
            "--grace", "10", "--run_dir", str(tmp_path / "run")]
@@ -123,7 +123,7 @@ def test_a_killed_learner_is_respawned_and_the_others_keep_running(tmp_path):
     (same processes), and with --respawn_learner the learner comes back and resumes from its run directory."""
     marker = f"SVG_TEST_RUN={uuid.uuid4().hex}"
     key, value = marker.split("=")
-    cmd = [sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", "60",
+    cmd = [sys.executable, "-m", "svg_control.nodes.bringup.launcher", "point_mass", "--duration", "60",
            "--run_dir", str(tmp_path / "run"), "--respawn_learner", "true",
            "--param", "learner.agent_overrides={min_replay: 32, batch_size: 32}",
            "--param", "controller.agent_overrides={min_replay: 32, batch_size: 32}",

@@ -23,7 +23,7 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402 - after the imp
 from rclpy.node import Node  # noqa: E402 - after the importorskip
 from rclpy.parameter import Parameter  # noqa: E402 - after the importorskip
 
-from svg_control.nodes import topics  # noqa: E402 - after the importorskip
+from svg_control.nodes.interface import topics  # noqa: E402 - after the importorskip
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,8 +88,8 @@ class SimulatorSide:
         from std_msgs.msg import Float64MultiArray
         from std_srvs.srv import Trigger
 
-        from svg_control.nodes import qos
-        from svg_control.nodes.codecs import ObservationCodec
+        from svg_control.nodes.interface import qos
+        from svg_control.nodes.interface.codecs import ObservationCodec
 
         prefix = f"/{namespace}/" if namespace else ""
         self.codec = ObservationCodec(spec)
@@ -144,9 +144,10 @@ def node_env(domain: int, **extra: str) -> dict[str, str]:
 
 
 def node_command(name: str, params: dict[str, Any]) -> list[str]:
-    from svg_control.nodes.launcher import format_value
+    from svg_control.nodes.bringup.launcher import format_value
+    from svg_control.nodes.interface.node_set import node_module
 
-    cmd = [sys.executable, "-m", f"svg_control.nodes.{name}", "--ros-args"]
+    cmd = [sys.executable, "-m", node_module(name), "--ros-args"]
     for key, value in params.items():
         cmd += ["-p", f"{key}:={format_value(value)}"]
     return cmd
@@ -171,7 +172,7 @@ def processes_with(marker: str) -> list[int]:
 
 def default_algo() -> str:
     """The algorithm a node set runs when none is given: the controller's declared default."""
-    from svg_control.nodes.robot_controller import parameters
+    from svg_control.nodes.robot.robot_controller import parameters
 
     return next(p.default for p in parameters() if p.name == "algo")
 

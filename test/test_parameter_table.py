@@ -1,8 +1,8 @@
 """The parameter table is the one source of the nodes' parameters, ``config/defaults.yaml`` and the docs' tables.
 
 The committed ``config/defaults.yaml`` and the part of ``docs/ROS_INTERFACE.md`` between the parameter markers
-must equal what ``svg_control.nodes.parameter_table`` generates, so neither can drift from what the nodes
-declare (``python -m svg_control.nodes.parameter_table --write`` rewrites both). Each node module declares
+must equal what ``svg_control.nodes.interface.parameter_table`` generates, so neither can drift from what the nodes
+declare (``python -m svg_control.nodes.interface.parameter_table --write`` rewrites both). Each node module declares
 exactly its table entry, and a parameter several nodes have is one definition, not copies.
 """
 from __future__ import annotations
@@ -12,12 +12,12 @@ import importlib
 import pytest
 import yaml
 
-from svg_control.nodes import parameter_table as pt
-from svg_control.nodes.node_set import NODES, OPTIONAL_NODES, config_dir
+from svg_control.nodes.interface import parameter_table as pt
+from svg_control.nodes.interface.node_set import NODES, OPTIONAL_NODES, config_dir, node_module
 
 #: parameters whose default is refused on purpose: the launchers always pass them
 MUST_BE_GIVEN = {("recorder", "bag_dir")}
-FIX = "run `python -m svg_control.nodes.parameter_table --write` and commit the result"
+FIX = "run `python -m svg_control.nodes.interface.parameter_table --write` and commit the result"
 
 
 def test_committed_defaults_yaml_is_the_generated_one():
@@ -54,8 +54,7 @@ def test_the_file_sets_every_parameter_but_task_at_its_declared_default():
 
 def test_every_node_declares_its_table_entry():
     for node in NODES + OPTIONAL_NODES:
-        module = "robot_controller" if node == "controller" else node
-        params = importlib.import_module(f"svg_control.nodes.{module}").parameters()
+        params = importlib.import_module(node_module(node)).parameters()
         assert tuple(params) == pt.TABLE[node]
         assert len({p.name for p in params}) == len(params), f"{node} declares a name twice"
         for p in params:

@@ -21,11 +21,11 @@ from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import SetBool, Trigger
 from test_nodes_support import node_command, node_env, pick_domain
 
-from svg_control.nodes import qos, topics
-from svg_control.nodes.codecs import TransitionCodec
-from svg_control.nodes.diagnostics import ERROR
-from svg_control.nodes.robot_controller import RobotControllerNode
-from svg_control.nodes.simulator import SimulatorNode
+from svg_control.nodes.interface import qos, topics
+from svg_control.nodes.interface.codecs import TransitionCodec
+from svg_control.nodes.interface.diagnostics import ERROR
+from svg_control.nodes.robot.robot_controller import RobotControllerNode
+from svg_control.nodes.simulation.simulator import SimulatorNode
 from svg_control.tasks.registry import task_spec
 
 DOMAIN = pick_domain()
@@ -235,7 +235,7 @@ def test_the_monoped_gives_the_same_transitions_on_every_path(ros):
 def test_limits_from_the_latched_robot_description(ros, probe, controller, tmp_path):
     from std_msgs.msg import String
 
-    from svg_control.nodes.learner import LearnerNode
+    from svg_control.nodes.learning.learner import LearnerNode
 
     urdf = """<robot name="arm">
       <joint name="a" type="revolute"><limit lower="-1" upper="1" effort="0.5" velocity="2"/></joint>
@@ -273,7 +273,7 @@ def test_a_reward_on_a_topic_is_learned(ros, probe, controller, tmp_path):
     """``reward: {topic: ...}``: the robot's own reward goes into the transitions; the learner fits a reward model."""
     from std_msgs.msg import Float64
 
-    from svg_control.nodes.learner import LearnerNode
+    from svg_control.nodes.learning.learner import LearnerNode
 
     arm = FakeArm(ros, probe)
     rewards = probe.create_publisher(Float64, "my_reward", qos.PLOT)

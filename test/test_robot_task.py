@@ -1,4 +1,4 @@
-"""The task file generated from a registered task (``nodes/robot_task.py``) and the controller's logic on it.
+"""The task file generated from a registered task (``nodes/robot/robot_task.py``) and the controller's logic on it.
 
 No ROS here: for every registered task the generated file has the task's own spec, reward and termination,
 observes the simulator's observation vector, and commands the task's controls within their range.
@@ -12,9 +12,9 @@ import pytest
 import torch
 from std_msgs.msg import Float64MultiArray
 
-from svg_control.nodes.codecs import ObservationCodec
-from svg_control.nodes.robot_io import CommandShaper, ObservationBuilder, Refused
-from svg_control.nodes.robot_task import CONTROL_INTERFACE, registered_task
+from svg_control.nodes.interface.codecs import ObservationCodec
+from svg_control.nodes.robot.robot_io import CommandShaper, ObservationBuilder, Refused
+from svg_control.nodes.robot.robot_task import CONTROL_INTERFACE, registered_task
 from svg_control.tasks.registry import reward_fn, task_names, task_spec, termination_fn
 
 

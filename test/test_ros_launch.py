@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from test_nodes_support import REPO, pick_domain
 
-from svg_control.nodes.launch_arguments import ARGUMENTS
+from svg_control.nodes.bringup.launch_arguments import ARGUMENTS
 
 ROS2 = shutil.which("ros2", path=str(Path(sys.executable).parent)) or shutil.which("ros2")
 COLCON = shutil.which("colcon", path=str(Path(sys.executable).parent)) or shutil.which("colcon")

@@ -27,8 +27,8 @@ from test_nodes_support import REPO, Probe, node_command, node_env, node_policy,
 from svg_control.core.policy import GaussianPolicy
 from svg_control.core.serialization import _digest, policy_to_bytes
 from svg_control.core.toy import point_mass
-from svg_control.nodes import qos
-from svg_control.nodes.robot_controller import RobotControllerNode
+from svg_control.nodes.interface import qos
+from svg_control.nodes.robot.robot_controller import RobotControllerNode
 
 DOMAIN = pick_domain()
 SPEC = point_mass().spec

@@ -1,7 +1,7 @@
 """Each default of a setting is defined once: the node parameters, the headless trainer and the CLI agree.
 
 A *setting* is a name with a default in one of three places: the node parameter table
-(``svg_control/nodes/parameter_table.py``), the run settings of the headless trainer (``trainer.RunSettings``)
+(``svg_control/nodes/interface/parameter_table.py``), the run settings of the headless trainer (``trainer.RunSettings``)
 and the options of ``svg-control train`` (``cli.build_parser``). Two checks:
 
 1. **Same value everywhere.** A setting's default is the same in every place that has it (the learner's
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from svg_control import cli, trainer
-from svg_control.nodes.parameter_table import TABLE
+from svg_control.nodes.interface.parameter_table import TABLE
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "svg_control"
 #: names whose node defaults differ on purpose

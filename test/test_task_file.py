@@ -1,4 +1,4 @@
-"""Robot task files (``tasks/task_file.py``) and the controller's plain logic on them (``nodes/robot_io.py``).
+"""Robot task files (``tasks/task_file.py``) and the controller's plain logic on them (``nodes/robot/robot_io.py``).
 
 No ROS here: the file's validation (every wrong field named), the monoped's shipped file against the
 monoped task, the observation built from joint_states / IMU / odometry messages, staleness, and the
@@ -16,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from svg_control.nodes.robot_io import CommandShaper, ObservationBuilder, Refused
+from svg_control.nodes.robot.robot_io import CommandShaper, ObservationBuilder, Refused
 from svg_control.tasks.registry import reward_fn, task_spec
 from svg_control.tasks.task_file import TaskFileError, load_task_file
 

@@ -48,8 +48,8 @@ def test_controller_and_learner_nodes_load_no_mujoco():
         import sys
         import rclpy
         from rclpy.parameter import Parameter
-        from svg_control.nodes.learner import LearnerNode
-        from svg_control.nodes.robot_controller import RobotControllerNode
+        from svg_control.nodes.learning.learner import LearnerNode
+        from svg_control.nodes.robot.robot_controller import RobotControllerNode
         rclpy.init(domain_id=101)
         params = [Parameter("task", value="monoped")]
         for cls in (RobotControllerNode, LearnerNode):

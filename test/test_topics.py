@@ -1,4 +1,4 @@
-"""Topic names are written once, in ``svg_control/nodes/topics.py``; every other module of the package uses it.
+"""Topic names are written once, in ``nodes/interface/topics.py``; every other module of the package uses it.
 
 Every module under ``svg_control/`` is parsed with ``ast`` (nothing is imported) and these are refused, each
 failure naming the file and line:
@@ -21,10 +21,10 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from svg_control.nodes import topics
+from svg_control.nodes.interface import topics
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "svg_control"
-TABLE = PACKAGE_DIR / "nodes" / "topics.py"
+TABLE = PACKAGE_DIR / "nodes" / "interface" / "topics.py"
 NAMES = set(topics.NAMES)
 ABSOLUTE = {n for n in NAMES if n.startswith("/")}
 CREATE = ("create_publisher", "create_subscription")
@@ -87,7 +87,7 @@ def test_no_topic_name_is_written_outside_the_table():
             continue
         for line, what in violations(ast.parse(path.read_text(), str(path))):
             found.append(f"{path.relative_to(PACKAGE_DIR.parent)}:{line}: {what}")
-    assert not found, "topic names belong in svg_control/nodes/topics.py:\n" + "\n".join(found)
+    assert not found, "topic names belong in svg_control/nodes/interface/topics.py:\n" + "\n".join(found)
 
 
 def test_the_rules_catch_each_kind_of_copy():

@@ -1,4 +1,5 @@
-"""The live view (nodes/viewer.py): what the nodes publish reaches Rerun's web viewer, seen in a real browser.
+"""The live view (nodes/monitoring/viewer.py): what the nodes publish reaches Rerun's web viewer, seen in a real
+browser.
 
 A viewer node on the monoped takes episode returns, learner diagnostics and joint_states over real DDS and
 logs them (the curves under returns/ and learner/, the robot's bodies and links under robot/); then headless
@@ -20,7 +21,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
 from test_nodes_support import Probe, pick_domain
 
-from svg_control.nodes import qos, topics
+from svg_control.nodes.interface import qos, topics
 
 pytest.importorskip("rerun", reason="the live view's optional extra (pip install -e .[view])")
 DOMAIN = pick_domain()
@@ -37,7 +38,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def viewer(ros):
-    from svg_control.nodes.viewer import ViewerNode
+    from svg_control.nodes.monitoring.viewer import ViewerNode
 
     node = ros.make(ViewerNode, {"task": "monoped", "web_port": free_port(), "grpc_port": free_port()})
     yield node
@@ -126,8 +127,8 @@ def test_view_true_starts_the_viewer_with_the_node_set(tmp_path):
 
     web, grpc = free_port(), free_port()
     log = tmp_path / "launch.log"
-    proc = subprocess.Popen([sys.executable, "-m", "svg_control.nodes.launcher", "point_mass", "--duration", "60",
-                             "--run_dir", str(tmp_path / "run"), "--view", "true",
+    proc = subprocess.Popen([sys.executable, "-m", "svg_control.nodes.bringup.launcher", "point_mass",
+                             "--duration", "60", "--run_dir", str(tmp_path / "run"), "--view", "true",
                              "--param", f"viewer.web_port={web}", "--param", f"viewer.grpc_port={grpc}"],
                             env=node_env(DOMAIN), stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     try:

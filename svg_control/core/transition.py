@@ -3,7 +3,7 @@
 Wire order (``wire_labels``): s (obs_dim), a (act_dim), s' (obs_dim), then the scalars reward,
 terminated, truncated, behaviour log-prob, policy version, actor id. ``to_array`` and ``from_array``
 follow it; the ``transitions`` topic carries it in a std_msgs/Float64MultiArray whose labelled
-dimensions make it self-describing (``svg_control.nodes.codecs.transitions``).
+dimensions make it self-describing (``svg_control.nodes.interface.codecs.transitions``).
 """
 from __future__ import annotations
 

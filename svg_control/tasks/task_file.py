@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.task import TaskSpec
-from ..nodes.topics import JOINT_STATES
+from ..nodes.interface.topics import JOINT_STATES
 from .builtin import describe_task, task_names
 from .entry_points import import_beside
 

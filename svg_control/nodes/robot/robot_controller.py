@@ -47,18 +47,18 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64, Float64MultiArray, String, UInt8MultiArray
 from std_srvs.srv import SetBool, Trigger
 
-from ..core.transition import Transition
-from . import qos, topics
-from .codecs import MalformedMessage, TransitionCodec
-from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
-from .messages import array_msg, layout, scalar_blocks
-from .parameter_table import TABLE
-from .params import Param, ParameterError, agent_config, declare_all
+from ...core.transition import Transition
+from ..interface import qos, topics
+from ..interface.codecs import MalformedMessage, TransitionCodec
+from ..interface.diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
+from ..interface.messages import array_msg, layout, scalar_blocks
+from ..interface.parameter_table import TABLE
+from ..interface.params import Param, ParameterError, agent_config, declare_all
+from ..interface.runtime import run_node, steady_timer
+from ..interface.task_io import is_task_file, load_task_file, robot_description_for
 from .policy_runner import PolicyRunner
 from .robot_io import CommandShaper, ObservationBuilder, Refused
 from .robot_task import RegisteredTask, registered_task
-from .runtime import run_node, steady_timer
-from .task_io import is_task_file, load_task_file, robot_description_for
 
 STARTING, RUNNING, INACTIVE = "starting", "running", "inactive"
 

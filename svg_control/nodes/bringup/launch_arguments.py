@@ -93,13 +93,13 @@ def resolve(task: str, values: dict[str, str], driver: str) -> LaunchPlan:
     ``driver`` is "ros2" or "svg-control" (only the default run directory differs). LaunchArgumentError
     names the first wrong argument; an unknown name is one too.
     """
-    from ..core.algos import ALGORITHMS
+    from ...core.algos import ALGORITHMS
 
     unknown = sorted(set(values) - set(DEFAULTS) - {"task"})
     if unknown:
         raise LaunchArgumentError(unknown[0], f"no such argument; arguments are {', '.join(DEFAULTS)}")
     v = {**DEFAULTS, **{k: str(x) for k, x in values.items() if k != "task"}}
-    from .task_io import config_name, is_task_file
+    from ..interface.task_io import config_name, is_task_file
 
     robot_file = is_task_file(task)
     if robot_file and not Path(task).expanduser().is_file():

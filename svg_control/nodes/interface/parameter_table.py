@@ -7,7 +7,7 @@ type, description, range or choices, read-only flag, check) of the node of that 
 defaults the headless trainer shares (``checkpoint_every``, ``device``, the simulator's ``seed``) are read from
 ``trainer.RunSettings``, so each value is written once (``test/test_single_source.py``).
 
-Generated from it by ``python -m svg_control.nodes.parameter_table --write`` (without ``--write`` it only
+Generated from it by ``python -m svg_control.nodes.interface.parameter_table --write`` (without ``--write`` it only
 says which committed file is out of date; ``test/test_parameter_table.py`` fails on one):
 
 * ``config/defaults.yaml``: every parameter of the node set with its default and description; parameters
@@ -28,14 +28,14 @@ from typing import Any
 
 import yaml
 
-from ..core.algos import ALGORITHMS, DEFAULT_ALGORITHM
-from ..trainer import run_default
+from ...core.algos import ALGORITHMS, DEFAULT_ALGORITHM
+from ...trainer import run_default
 from . import topics
 from .node_set import NODES, OPTIONAL_NODES
 from .params import Param, relative_topic, topic_list, topic_name, torch_device
 from .task_io import task_names, valid_task
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DEFAULTS_FILE = "defaults.yaml"
 DOC = REPO / "docs" / "ROS_INTERFACE.md"
 DOC_BEGIN, DOC_END = "<!-- parameters:begin -->", "<!-- parameters:end -->"
@@ -228,10 +228,10 @@ def defaults_yaml() -> str:
         "# Parameters of every task's node set; the task itself is passed as each node's `task` parameter.",
         "# ROS 2 parameters-file format: `/**` reaches every node, `/**/<node>` one node in any namespace.",
         "# The same file serves `ros2 launch svg_control <task>.launch.py` and `svg-control launch <task>`.",
-        "# GENERATED from svg_control/nodes/parameter_table.py (python -m svg_control.nodes.parameter_table",
-        "# --write): edit the table, not this file. Every value is its node's declared default, so a node",
-        "# started without this file (`ros2 run`, the tests) behaves the same; copy a section into your own",
-        "# file (the `params_file` launch argument) to change a value.",
+        "# GENERATED from svg_control/nodes/interface/parameter_table.py",
+        "# (python -m svg_control.nodes.interface.parameter_table --write): edit the table, not this file. Every",
+        "# value is its node's declared default, so a node started without this file (`ros2 run`, the tests)",
+        "# behaves the same; copy a section into your own file (the `params_file` launch argument) to change a value.",
         "/**:",
         "  ros__parameters:",
         *_yaml_entries(common),
@@ -276,8 +276,8 @@ def parameters_doc() -> str:
     """The generated part of ``docs/ROS_INTERFACE.md``: the marker lines and the tables between them."""
     common = shared(tuple(TABLE))
     lines = [DOC_BEGIN,
-             "<!-- generated from svg_control/nodes/parameter_table.py by "
-             "`python -m svg_control.nodes.parameter_table --write`: edit the table, not this text -->",
+             "<!-- generated from svg_control/nodes/interface/parameter_table.py by "
+             "`python -m svg_control.nodes.interface.parameter_table --write`: edit the table, not this text -->",
              "", "### Shared by several nodes", "", *_doc_rows(common, nodes_column=True)]
     for node, params in TABLE.items():
         optional = f" (optional: launch argument `{LAUNCH_ARGUMENT[node]}`)" if node in OPTIONAL_NODES else ""
@@ -306,7 +306,7 @@ def generated_files() -> dict[Path, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m svg_control.nodes.parameter_table",
+    parser = argparse.ArgumentParser(prog="python -m svg_control.nodes.interface.parameter_table",
                                      description="Write or check config/defaults.yaml and the parameter tables "
                                                  "of docs/ROS_INTERFACE.md, generated from the parameter table.")
     parser.add_argument("--write", action="store_true", help="write the files (default: only check them)")
@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 stale.append(path)
     for path in stale:
-        print(f"{path} is out of date: python -m svg_control.nodes.parameter_table --write", file=sys.stderr)
+        print(f"{path} is out of date: python -m svg_control.nodes.interface.parameter_table --write", file=sys.stderr)
     return 1 if stale else 0
 
 

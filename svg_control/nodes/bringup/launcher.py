@@ -2,7 +2,7 @@
 
 Where ROS 2 comes from PyPI wheels there is no ``launch``/``launch_ros``; this starts exactly what
 ``launch/<task>.launch.py`` starts (same executables' ``main``, node names, parameter files and
-overrides) as ``python -m svg_control.nodes.<node> --ros-args ...`` children.
+overrides) as ``python -m svg_control.nodes.<room>.<node> --ros-args ...`` children.
 
 Arguments: the launch arguments of ``launch_arguments.py`` under the same names (``--run_dir`` or
 ``--run-dir``), checked the same way, with ``runs/[<namespace>/]<task>`` as the default run directory.
@@ -32,9 +32,9 @@ from typing import Any
 
 import yaml
 
+from ..interface.node_set import NodeSpec, node_set, override_file
+from ..interface.runtime import EXIT_BAD_PARAMETER
 from .launch_arguments import ARGUMENTS, LaunchArgumentError, resolve
-from .node_set import NodeSpec, node_set, override_file
-from .runtime import EXIT_BAD_PARAMETER
 
 RESPAWN_DELAY = 2.0  # seconds, as the launch files' respawn_delay
 
@@ -103,7 +103,7 @@ def launch(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None, 
 
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")
-    package_root = str(Path(__file__).resolve().parents[2])
+    package_root = str(Path(__file__).resolve().parents[3])
     if package_root not in child_env.get("PYTHONPATH", "").split(os.pathsep):  # run from a source tree too
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, child_env.get("PYTHONPATH")) if p)
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -173,11 +173,11 @@ def coerce(node: str, name: str, value: Any) -> Any:
     """
     import importlib
 
-    from .node_set import NODES, OPTIONAL_NODES, executable
+    from ..interface.node_set import NODES, OPTIONAL_NODES, node_module
 
     if node not in NODES + OPTIONAL_NODES:
         raise ValueError(f"--param for unknown node {node!r}; nodes are {', '.join(NODES + OPTIONAL_NODES)}")
-    specs = {p.name: p for p in importlib.import_module(f"{__package__}.{executable(node)}").parameters()}
+    specs = {p.name: p for p in importlib.import_module(node_module(node)).parameters()}
     if name not in specs:
         raise ValueError(f"node {node} has no parameter {name!r}; it has {', '.join(sorted(specs))}")
     default = specs[name].default

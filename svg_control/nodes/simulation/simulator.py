@@ -46,13 +46,13 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray, Int64
 from std_srvs.srv import Trigger
 
-from . import qos, topics
-from .codecs import CommandCodec, MalformedMessage, ObservationCodec
-from .diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
-from .parameter_table import TABLE
-from .params import Param, ParameterError, declare_all
-from .runtime import run_node, steady_timer
-from .task_io import EffortInterface, JointStateReader, make_task
+from ..interface import qos, topics
+from ..interface.codecs import CommandCodec, MalformedMessage, ObservationCodec
+from ..interface.diagnostics import OK, WARN, DiagnosticsPublisher, RateMeter
+from ..interface.parameter_table import TABLE
+from ..interface.params import Param, ParameterError, declare_all
+from ..interface.runtime import run_node, steady_timer
+from ..interface.task_io import EffortInterface, JointStateReader, make_task
 
 
 def parameters() -> list[Param]:

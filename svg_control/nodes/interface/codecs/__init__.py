@@ -3,7 +3,7 @@
 The layout of each message is written down once, in its codec: the sender ``encode``s with it and the
 receiver ``decode``s with it. ``decode`` is the only place a received message is checked (length,
 finiteness, magnitudes, flags, layout labels); what it returns is safe to act on, and anything else
-raises :class:`~svg_control.nodes.messages.MalformedMessage` with the reason, for the node to count,
+raises :class:`~svg_control.nodes.interface.messages.MalformedMessage` with the reason, for the node to count,
 log and drop.
 
 =====================  ==========================  ==========================================

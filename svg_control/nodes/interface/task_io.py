@@ -10,57 +10,57 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.estimators import RewardFn
-from ..core.task import Task, TaskSpec
+from ...core.estimators import RewardFn
+from ...core.task import Task, TaskSpec
 
 if TYPE_CHECKING:
-    from ..tasks.task_file import TaskFile
+    from ...tasks.task_file import TaskFile
 
 
 def task_names() -> list[str]:
-    from ..tasks.registry import task_names as names
+    from ...tasks.registry import task_names as names
 
     return names()
 
 
 def valid_task(name: str) -> str | None:
     """Parameter check of ``task``: a registered task or an existing task file (``*.yaml``)."""
-    from ..tasks.registry import valid_task as check
+    from ...tasks.registry import valid_task as check
 
     return check(name)
 
 
 def config_name(name: str) -> str:
     """The name the task's tuned agent settings go by (a task file's own ``name``)."""
-    from ..tasks.registry import config_name as named
+    from ...tasks.registry import config_name as named
 
     return named(name)
 
 
 def task_spec(name: str) -> TaskSpec:
     """The spec of task ``name`` (or task file), without its physics; ValueError for an unknown name."""
-    from ..tasks.registry import task_spec as spec
+    from ...tasks.registry import task_spec as spec
 
     return spec(name)
 
 
 def reward_fn(name: str) -> RewardFn | None:
     """The torch reward of task ``name`` (or task file), without its physics; None for a reward on a topic."""
-    from ..tasks.registry import reward_fn as reward
+    from ...tasks.registry import reward_fn as reward
 
     return reward(name)
 
 
 def termination_fn(name: str) -> Any:
     """The task's (or task file's) known termination in torch, or None where it has none."""
-    from ..tasks.registry import termination_fn as termination
+    from ...tasks.registry import termination_fn as termination
 
     return termination(name)
 
 
 def load_task_file(name: str, robot_description: str | None = None) -> TaskFile:
     """The validated task file ``name`` (TaskFileError, a ValueError naming the field, when it is wrong)."""
-    from ..tasks.task_file import load_task_file as load
+    from ...tasks.task_file import load_task_file as load
 
     return load(name, robot_description)
 
@@ -68,7 +68,7 @@ def load_task_file(name: str, robot_description: str | None = None) -> TaskFile:
 def robot_description_for(node: Any, task: str, topic: str, timeout: float) -> str | None:
     """The URDF a task file with ``limits_from: robot_description`` needs, waited for on the latched ``topic`` for up
     to ``timeout`` s before the node spins; None when the task does not need one or none came."""
-    from ..tasks.task_file import needs_robot_description
+    from ...tasks.task_file import needs_robot_description
 
     if not (is_task_file(task) and needs_robot_description(task)):
         return None
@@ -96,7 +96,7 @@ def robot_description_for(node: Any, task: str, topic: str, timeout: float) -> s
 
 
 def is_task_file(name: str) -> bool:
-    from ..tasks.task_file import is_task_file as is_file
+    from ...tasks.task_file import is_task_file as is_file
 
     return is_file(name)
 
@@ -141,7 +141,7 @@ def make_task(name: str, actuator_noise: float | None = None, seed: int | None =
 
     Raises ValueError (unknown name, or a task that has no actuator noise to set).
     """
-    from ..tasks.registry import make_task as build
+    from ...tasks.registry import make_task as build
 
     overrides: dict[str, Any] = {}
     if actuator_noise is not None:

@@ -143,8 +143,8 @@ def agent_overrides(text: str) -> dict[str, Any]:
 
 def agent_config(algo: str, overrides_text: str, task: str | None = None):  # -> AgentConfig (lazy import)
     """``build_config(algo, overrides, task=task)``, with errors naming the parameter at fault."""
-    from ..core.algos import ALGORITHMS
-    from ..core.settings import build_config
+    from ...core.algos import ALGORITHMS
+    from ...core.settings import build_config
 
     if algo not in ALGORITHMS:
         raise ParameterError("algo", f"{algo!r} is not one of {', '.join(ALGORITHMS)}")

@@ -1,7 +1,7 @@
 """Start, spin and stop a node the same way for all three executables.
 
 * ``torch.set_num_threads(1)``: the nodes share a small machine; intra-op threads only fight.
-* A :class:`~svg_control.nodes.params.ParameterError` (or any ValueError raised while the node is
+* A :class:`~svg_control.nodes.interface.params.ParameterError` (or any ValueError raised while the node is
   built from its parameters) is logged as one fatal line naming the parameter and the process
   exits with code 2 before anything is published.
 * SIGINT and SIGTERM shut the context down (rclpy's own handlers); the spin returns, the node is

@@ -14,12 +14,12 @@ import numpy as np
 import torch
 from std_msgs.msg import UInt8MultiArray
 
-from ..core.config import AgentConfig
-from ..core.learner import build_policy
-from ..core.numpy_policy import mirror
-from ..core.policy import GaussianPolicy
-from ..core.task import TaskSpec
-from .codecs import WeightsCodec
+from ...core.config import AgentConfig
+from ...core.learner import build_policy
+from ...core.numpy_policy import mirror
+from ...core.policy import GaussianPolicy
+from ...core.task import TaskSpec
+from ..interface.codecs import WeightsCodec
 
 
 class PolicyRunner:

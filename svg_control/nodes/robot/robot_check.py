@@ -26,10 +26,10 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Imu, JointState
 from std_srvs.srv import Trigger
 
-from ..tasks.task_file import TaskFile, describe_task_file, load_task_file
-from . import topics
+from ...tasks.task_file import TaskFile, describe_task_file, load_task_file
+from ..interface import topics
+from ..interface.task_io import robot_description_for
 from .robot_io import CommandShaper, ObservationBuilder, Refused
-from .task_io import robot_description_for
 
 
 @dataclass

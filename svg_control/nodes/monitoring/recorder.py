@@ -19,13 +19,13 @@ from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray
 
-from ..bags import BagError, BagWriter
-from . import qos, topics
-from .diagnostics import OK, DiagnosticsPublisher
-from .parameter_table import TABLE
-from .params import Param, ParameterError, declare_all
-from .runtime import run_node
-from .task_io import task_spec
+from ...bags import BagError, BagWriter
+from ..interface import qos, topics
+from ..interface.diagnostics import OK, DiagnosticsPublisher
+from ..interface.parameter_table import TABLE
+from ..interface.params import Param, ParameterError, declare_all
+from ..interface.runtime import run_node
+from ..interface.task_io import task_spec
 
 
 def recorded_topics(controller_name: str) -> tuple[tuple[str, type, object, bool], ...]:

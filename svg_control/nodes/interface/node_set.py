@@ -17,9 +17,20 @@ NODES = ("simulator", "controller", "learner")
 OPTIONAL_NODES = ("recorder", "viewer")  # started when their overrides are given (``record``, ``view``)
 
 
+#: the room (subpackage of ``svg_control.nodes``) that holds each executable's module
+ROOMS = {"simulator": "simulation", "robot_controller": "robot", "learner": "learning",
+         "recorder": "monitoring", "viewer": "monitoring"}
+
+
 def executable(name: str) -> str:
-    """The executable (and module) of node ``name``: the controller node runs the lifecycle ``robot_controller``."""
+    """The executable of node ``name``: the controller node runs the lifecycle ``robot_controller``."""
     return "robot_controller" if name == "controller" else name
+
+
+def node_module(name: str) -> str:
+    """The module of node (or executable) ``name``, whose ``main()`` its console script runs (``python -m``)."""
+    run = executable(name)
+    return f"{PACKAGE}.nodes.{ROOMS[run]}.{run}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ def override_file(spec: NodeSpec, directory: Path) -> Path | None:
 
 def config_dir() -> Path:
     """``config/`` of the source tree, or ``share/svg_control/config`` of a colcon install."""
-    here = Path(__file__).resolve().parents[2] / "config"
+    here = Path(__file__).resolve().parents[3] / "config"
     if here.is_dir():
         return here
     try:
@@ -87,7 +98,7 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
 
     ValueError for a task the registry does not have (before any process starts), or an unknown node.
     """
-    from ..tasks.registry import task_names
+    from ...tasks.registry import task_names
     from .task_io import is_task_file
 
     robot_file: Path | None = None
@@ -108,6 +119,6 @@ def node_set(task: str, overrides: Mapping[str, Mapping[str, Any]] | None = None
     for name in names:
         parameters = dict(overrides.get(name, {}))
         node_task = str(robot_file) if name in ("controller", "learner") and robot_file is not None else task
-        specs.append(NodeSpec(executable=executable(name), module=f"{PACKAGE}.nodes.{executable(name)}", name=name,
+        specs.append(NodeSpec(executable=executable(name), module=node_module(name), name=name,
                               param_files=files, task=node_task, parameters=parameters))
     return specs

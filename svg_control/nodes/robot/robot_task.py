@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.task import TaskSpec
-from ..tasks.task_file import CommandedJoint, ObservationEntry, TaskFile
-from . import topics
-from .task_io import reward_fn, task_spec, termination_fn
+from ...core.task import TaskSpec
+from ...tasks.task_file import CommandedJoint, ObservationEntry, TaskFile
+from ..interface import topics
+from ..interface.task_io import reward_fn, task_spec, termination_fn
 
 #: the ``ObservationEntry.source`` of a value read from the robot's own observation vector
 OBSERVATION_SOURCE = "observation"

@@ -26,11 +26,11 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
 
-from . import qos, topics
-from .parameter_table import TABLE
-from .params import Param, declare_all
-from .runtime import run_node
-from .task_io import make_task
+from ..interface import qos, topics
+from ..interface.parameter_table import TABLE
+from ..interface.params import Param, declare_all
+from ..interface.runtime import run_node
+from ..interface.task_io import make_task
 
 ROBOT_PERIOD = 1.0 / 30.0  # seconds between robot poses streamed (the page redraws at about this rate)
 

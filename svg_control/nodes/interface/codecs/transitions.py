@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from std_msgs.msg import Float64MultiArray
 
-from ...core.task import TaskSpec
-from ...core.transition import Transition, wire_labels, wire_length
+from ....core.task import TaskSpec
+from ....core.transition import Transition, wire_labels, wire_length
 from ..messages import MAX_ABS, MAX_SEQ, MalformedMessage, array_msg, checked_vector, layout
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from std_msgs.msg import UInt8MultiArray
 
-from ...core.policy import GaussianPolicy
-from ...core.serialization import WeightsError, load_policy_bytes, policy_to_bytes
+from ....core.policy import GaussianPolicy
+from ....core.serialization import WeightsError, load_policy_bytes, policy_to_bytes
 from ..messages import MalformedMessage
 
 

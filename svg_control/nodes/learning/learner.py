@@ -44,15 +44,15 @@ import torch
 from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, Int64, UInt8MultiArray
 
-from ..core.algos import make_learner
-from ..core.transition import Transition
-from . import qos, run_dir, topics
-from .codecs import MalformedMessage, TransitionCodec, WeightsCodec
-from .diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
-from .parameter_table import TABLE
-from .params import Param, ParameterError, agent_config, declare_all
-from .runtime import run_node
-from .task_io import (
+from ...core.algos import make_learner
+from ...core.transition import Transition
+from ..interface import qos, topics
+from ..interface.codecs import MalformedMessage, TransitionCodec, WeightsCodec
+from ..interface.diagnostics import ERROR, OK, WARN, DiagnosticsPublisher, RateMeter
+from ..interface.parameter_table import TABLE
+from ..interface.params import Param, ParameterError, agent_config, declare_all
+from ..interface.runtime import run_node
+from ..interface.task_io import (
     config_name,
     load_task_file,
     reward_fn,
@@ -60,6 +60,7 @@ from .task_io import (
     task_spec,
     termination_fn,
 )
+from . import run_dir
 
 #: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
 #: slower than the arrivals (several actors on a small machine) never left the loop and made no update.
@@ -131,7 +132,7 @@ class LearnerNode(Node):
 
     def _open_run_dir(self, config: dict) -> None:
         """Check the run directory, resume from it or move an old run aside, and continue its curve."""
-        from ..core.checkpoint import CheckpointError, load_checkpoint
+        from ...core.checkpoint import CheckpointError, load_checkpoint
 
         assert self.checkpoint_dir is not None
         try:
@@ -250,7 +251,7 @@ class LearnerNode(Node):
         self.publications += 1
 
     def save_checkpoint(self) -> None:
-        from ..core.checkpoint import save_checkpoint
+        from ...core.checkpoint import save_checkpoint
 
         assert self.checkpoint_dir is not None
         path = save_checkpoint(self.agent, self.checkpoint_dir)

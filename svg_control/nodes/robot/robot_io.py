@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tasks.task_file import TaskFile
+from ...tasks.task_file import TaskFile
 
 _ROW = {"position": 0, "velocity": 1, "effort": 2}
 
@@ -54,7 +54,7 @@ class ObservationBuilder:
     """
 
     def __init__(self, task: TaskFile) -> None:
-        from .codecs import ObservationCodec
+        from ..interface.codecs import ObservationCodec
         from .robot_task import OBSERVATION_SOURCE
 
         self.task = task

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from std_msgs.msg import Float64MultiArray
 
-from ...core.task import TaskSpec
+from ....core.task import TaskSpec
 from ..messages import array_msg, checked_vector, layout, scalar_blocks
 
 

@@ -1,0 +1,1 @@
+"""Watching a run: the rosbag2 recorder and the live viewer."""

@@ -1,0 +1,1 @@
+"""Our MuJoCo tasks as a ros2_control robot: the simulator node."""
