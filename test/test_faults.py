@@ -9,8 +9,8 @@ Process faults (simulator, controller and learner as real processes, killed with
   weights it publishes), same update count (its start-up log line), and the replay contents are
   transitions the controller really sent (compared with what the probe recorded).
 * kill -9 the controller: the simulator (real-time mode, a ros2_control robot) counts a missed command from
-  the next step and holds the last command, as a forward command controller does; a restarted controller
-  gets the latched weights.
+  the next step and holds the last command, as a forward command controller does, until its command timeout
+  gives way to the safe action; a restarted controller gets the latched weights.
 * kill -9 the simulator: the controller's watchdog trips (safe commands, counted, logged) and it
   recovers when a new simulator publishes observations again.
 * a process writing checkpoints in a loop, killed at random moments: the latest checkpoint always loads.
@@ -189,6 +189,11 @@ def test_controller_kill9_simulator_counts_missed_steps_and_restart_gets_latched
         "(a step every 25 ms, diagnostics every 0.25 s)"
     missed = diag(probe, "simulator", "missed_steps")
     wait(ros, lambda: diag(probe, "simulator", "missed_steps") >= missed + 10, 10, "missed steps to be counted")
+    # the held command gives way to the safe action after command_timeout (0.5 simulated s)
+    wait(ros, lambda: diag(probe, "simulator", "timed_out_steps") > 0, 10, "the safe action after the command timeout")
+    timed_out = time.monotonic() - killed
+    assert timed_out < 0.5 + 0.5 + 0.5 + 0.25, f"the safe action came {timed_out:.3f} s after the controller died " \
+        "(held for 0.5 s of simulated time, then a step every 25 ms, diagnostics every 0.25 s)"
 
     procs["controller"].start()
     ok = ros.spin_until(lambda: diag(probe, "controller", "policy_version") >= 0

@@ -115,6 +115,31 @@ def test_simulator_realtime_substitutes_safe_action(ros, probe):
     ros.remove(sim)
 
 
+def test_simulator_realtime_holds_a_command_until_command_timeout_then_applies_the_safe_action(ros, probe):
+    """A dead controller leaves the robot on its safe action, not on its last command: the last command is
+    held for command_timeout simulated seconds (here 5 steps of 0.1 s), then the safe action is applied."""
+    sim = ros.make(SimulatorNode, {"task": "point_mass", "mode": "realtime", "realtime_factor": 5.0,
+                                   "command_timeout": 0.5, **FAST})
+    applied: list[float] = []
+    step = sim.task.step
+    sim.task.step = lambda action: (applied.append(float(np.asarray(action)[0])), step(action))[1]
+    cmd = probe.create_publisher(Float64MultiArray, "effort_controller/commands", qos.COMMANDS)
+    assert ros.spin_until(lambda: cmd.get_subscription_count() > 0)
+    cmd.publish(Float64MultiArray(data=[0.8]))
+    assert ros.spin_until(lambda: 0.8 in applied)
+    first = applied.index(0.8)  # before it: no command yet, the safe action
+    assert ros.spin_until(lambda: len(applied) >= first + 15)
+    after = applied[first:first + 15]
+    assert after[:6] == [0.8] * 6  # the command itself, then held for 5 missed steps (0.5 s)
+    assert after[6:] == [float(SPEC.safe_action[0])] * 9
+    assert sim.timed_out == len(applied) - first - 6
+    assert ros.spin_until(lambda: probe.diag("/simulator", "timed_out_steps", 0) > 0)
+    cmd.publish(Float64MultiArray(data=[0.8]))  # a fresh command is applied again at once
+    n = len(applied)
+    assert ros.spin_until(lambda: 0.8 in applied[n:])
+    ros.remove(sim)
+
+
 def test_simulator_paced_by_learner_holds_steps_until_the_backlog_shrinks(ros, probe):
     sim = ros.make(SimulatorNode, {"task": "point_mass", "max_rate": 0.0, "learner_lead": 3, "learner_timeout": 3.0,
                                    **FAST})

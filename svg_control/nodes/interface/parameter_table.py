@@ -86,6 +86,8 @@ SIMULATOR = (
     Param("learner_timeout", 10.0, "Seconds of learner silence after which pacing is suspended (also the "
           "longest wait for its first report).", low=0.1, high=3600.0),
     Param("realtime_factor", 1.0, "realtime mode: simulated seconds per wall second.", low=0.01, high=100.0),
+    Param("command_timeout", 0.5, "realtime mode: simulated seconds a command is held without a fresh one "
+          "before the task's safe action replaces it (a robot stack's command timeout).", low=0.0, high=3600.0),
     Param("publish_clock", True, "Publish /clock with simulated time (for use_sim_time)."),
     DIAGNOSTICS_PERIOD,
 )

@@ -26,7 +26,10 @@ Modes:
   a learner silent for longer (not launched, crashed) suspends pacing until it reports again.
 * ``realtime``: a timer steps every ``dt / realtime_factor`` seconds like a real robot; when no
   command arrived since the last step the last command is held (the safe action before the first one), as
-  a forward command controller does, and the step is counted as ``missed``.
+  a forward command controller does, and the step is counted as ``missed``. Held for longer than
+  ``command_timeout`` simulated seconds, the command gives way to the task's safe action (counted as
+  ``timed_out_steps``): the command timeout a real robot's stack must have (docs/ROBOTS.md), so a
+  controller that dies leaves the robot on its safe action, not on its last command.
 
 Malformed commands (wrong length, NaN/Inf, |value| > ``messages.MAX_ABS``, a labelled layout that is not
 this task's joints: ``CommandCodec.decode``) are dropped, counted (``malformed_commands`` in
@@ -112,6 +115,8 @@ class SimulatorNode(Node):
         self.missed = 0
         self.pending: np.ndarray | None = None  # realtime: newest command not yet applied
         self.held: np.ndarray | None = None  # the last command, applied until the next one
+        self.held_steps = 0  # steps since the last command arrived
+        self.timed_out = 0  # steps on the safe action because the held command was older than command_timeout
         self.step_rate = RateMeter()
         self.obs = self.task.reset(seed=self.p["seed"])
         self.announced = False  # paced: the first observation waits for the learner (or learner_timeout)
@@ -145,7 +150,7 @@ class SimulatorNode(Node):
         self.commands += 1
         if self.effort is not None:
             action = self.effort.to_ctrl(action)
-        self.held = action  # a forward command controller holds its last command
+        self.held, self.held_steps = action, 0  # a forward command controller holds its last command
         allowed = self.learner_allows()
         if self.lockstep and self.p["max_rate"] <= 0 and allowed:
             self.advance(action)
@@ -161,6 +166,12 @@ class SimulatorNode(Node):
             return
         if self.pending is None:
             self.missed += 1
+            self.held_steps += 1
+            if self.held is not None and self.held_steps * self.spec.dt > self.p["command_timeout"]:
+                self.held = None  # too old to trust: the safe action until a fresh command comes
+                self.timed_out += 1
+            elif self.held is None and self.commands:
+                self.timed_out += 1
             self.advance(self.spec.safe_action if self.held is None else self.held)
         else:
             action, self.pending = self.pending, None
@@ -251,7 +262,8 @@ class SimulatorNode(Node):
             "task": self.spec.name, "mode": self.p["mode"], "steps": self.sim_steps, "steps_per_s": rate,
             "episodes": self.episodes, "last_episode_return": self.last_return,
             "episode_return_so_far": self.episode_return, "commands": self.commands,
-            "malformed_commands": self.malformed, "missed_steps": self.missed, "seq": self.seq,
+            "malformed_commands": self.malformed, "missed_steps": self.missed, "timed_out_steps": self.timed_out,
+            "seq": self.seq,
             "learner_backlog": -1 if self.learner_backlog is None else self.learner_backlog,
             "paced_waits": self.paced_waits,
             "sim_time_s": self.sim_steps * self.spec.dt, "wall_time_s": round(time.monotonic() - self.started, 3),
