@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from . import cpu
 from .core.algos import ALGORITHMS, DEFAULT_ALGORITHM
 from .core.config import parse_override
 
@@ -19,11 +20,12 @@ def _overrides(items: list[str]) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import torch
 
     from .trainer import RunSettings, read_settings, train
 
-    torch.set_num_threads(args.threads)
+    _, warning = cpu.apply(args.threads, cpu.parse_cpu_list(args.cpus))
+    if warning:
+        print(f"svg-control train: {warning}", file=sys.stderr)
     if args.resume:
         settings = read_settings(args.resume)
         if args.steps:
@@ -146,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-episodes", type=int, default=run_default("eval_episodes"))
     t.add_argument("--checkpoint-every", type=int, default=run_default("checkpoint_every"))
     t.add_argument("--device", default=run_default("device"))
-    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0: every core the process "
+                   "may use; more than there are is clamped, with a warning)")
+    t.add_argument("--cpus", default="", help="cores to run on, e.g. '1-3' (default: all)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter override")
     t.add_argument("--task-set", action="append", default=[], metavar="KEY=VALUE", help="task constructor override")
     t.add_argument("--from-bag", metavar="BAG", help="a rosbag2 of the task's transitions (svg-control record): it "

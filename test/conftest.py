@@ -7,6 +7,13 @@ import torch
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Every test starts on one torch thread: a learner node built in-process sets its own (``threads``)."""
+    torch.set_num_threads(1)
+    yield
+
+
 @pytest.fixture
 def float64():
     """Run a test with float64 as torch's default dtype (gradient comparisons need it)."""

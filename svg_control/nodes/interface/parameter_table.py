@@ -29,6 +29,8 @@ from typing import Any
 import yaml
 
 from ...core.algos import ALGORITHMS, DEFAULT_ALGORITHM
+from ...cpu import AUTO as AUTO_THREADS
+from ...cpu import parse_cpu_list
 from ...trainer import run_default
 from . import topics
 from .node_set import NODES, OPTIONAL_NODES
@@ -42,6 +44,15 @@ DOC_BEGIN, DOC_END = "<!-- parameters:begin -->", "<!-- parameters:end -->"
 
 #: the task a node started without a ``task`` parameter uses (``ros2 run``, the tests)
 DEFAULT_TASK = "point_mass"
+
+
+def cpu_list(value: str) -> str | None:
+    """Check for ``cpu_affinity``: a cpu list of cores this machine has."""
+    try:
+        parse_cpu_list(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def registered_task(value: str) -> str | None:
@@ -140,6 +151,10 @@ LEARNER = (
           low=100, high=10_000_000),
     Param("nice", 0, "Added to the process's nice value at start-up (e.g. 10): on a small robot computer the "
           "control loop then wins the CPU and learning takes what is left.", low=0, high=19),
+    Param("threads", AUTO_THREADS, "Torch threads for learning; 0: the cores this process may use but one (the "
+          "controller's), at least 1. More than there are is clamped, with a warning.", low=0, high=4096),
+    Param("cpu_affinity", "", "Cores the learner runs on, e.g. '1-3' (the kernel's cpu-list format); empty: all. "
+          "Leave the controller's core out so the control loop always wins.", check=cpu_list),
     Param("checkpoint_dir", "", "Run directory: checkpoints, config.yaml and the online metrics.jsonl; "
           "empty disables them."),
     Param("checkpoint_every", run_default("checkpoint_every"), "Updates between checkpoints.", low=1,

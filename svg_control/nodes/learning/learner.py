@@ -40,10 +40,10 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
 from rclpy.node import Node
 from std_msgs.msg import Float64MultiArray, Int64, UInt8MultiArray
 
+from ... import cpu
 from ...core.algos import make_learner
 from ...core.transition import Transition
 from ..interface import qos, topics
@@ -65,6 +65,8 @@ from . import run_dir
 #: Transitions moved into replay per training-loop turn. Unbounded, a learner whose ingestion alone is
 #: slower than the arrivals (several actors on a small machine) never left the loop and made no update.
 INGEST_BATCH = 256
+#: cores the learner leaves, by default, to the controller beside it
+CONTROLLER_CORES = 1
 
 
 def parameters() -> list[Param]:
@@ -78,6 +80,11 @@ class LearnerNode(Node):
         self.p = declare_all(self, parameters())
         if self.p["nice"]:
             os.nice(self.p["nice"])
+        self.threads, warning = cpu.apply(self.p["threads"], cpu.parse_cpu_list(self.p["cpu_affinity"]),
+                                          reserved=CONTROLLER_CORES)
+        if warning:
+            self.get_logger().warning(warning)
+        self.get_logger().info(f"learning on {self.threads} torch thread(s), cores {list(cpu.usable_cores())}")
         try:
             description = robot_description_for(self, self.p["task"], topics.ROBOT_DESCRIPTION, 10.0)
             if description is not None:  # a task file whose limits are the URDF's (its reward sees SI commands)
@@ -282,7 +289,7 @@ class LearnerNode(Node):
         elif self.dropped_updates:
             level, message = WARN, f"not keeping up: {self.dropped_updates} updates dropped"
         values: dict[str, object] = {
-            "task": self.spec.name, "algo": self.p["algo"], "transitions": self.received,
+            "task": self.spec.name, "algo": self.p["algo"], "threads": self.threads, "transitions": self.received,
             "transitions_per_s": t_rate, "updates": a.updates, "updates_per_s": u_rate,
             "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget,
             "backlog_transitions": self.reported_backlog,
@@ -297,7 +304,6 @@ class LearnerNode(Node):
 
 
 def main(args: Sequence[str] | None = None) -> int:
-    torch.set_num_threads(1)
     return run_node(LearnerNode, args, "learner")
 
 
