@@ -19,7 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.targets.sample_efficiency import LEARNERS, ROOT, load, results_root, task_dir, train_cell
+from benchmarks.targets.sample_efficiency import (
+    LEARNERS,
+    ROOT,
+    load,
+    parse_cell_arguments,
+    results_root,
+    task_dir,
+    train_cell,
+)
 
 COLLECTION = "breadth"
 BUDGET = 10_000
@@ -60,19 +68,12 @@ def table(root: Path = ROOT) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task")
-    parser.add_argument("--learner", choices=sorted(LEARNERS))
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--steps", type=int, default=BUDGET)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--report", action="store_true", help="print the table only")
-    args = parser.parse_args()
+    args = parse_cell_arguments(parser, steps=BUDGET)
     if not args.report:
-        if args.task is None or args.learner is None or args.seed is None:
-            parser.error("--task, --learner and --seed name the cell to train (or --report)")
         if args.task not in task_list():
             parser.error(f"--task must be one of {', '.join(task_list())}")
-        train_cell(args.task, args.learner, args.seed, args.steps, EVAL_EVERY, checkpoint_every=2500,
-                   threads=args.threads, collection=COLLECTION)
+        train_cell(args.task, args.learner, args.seed, args.steps, EVAL_EVERY, args.eval_episodes,
+                   args.checkpoint_every, args.threads, collection=COLLECTION)
     print(table())
 
 

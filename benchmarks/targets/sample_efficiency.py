@@ -198,20 +198,28 @@ def table(root: Path = ROOT, targets: dict[str, float] | None = None) -> str:
     return "\n".join(lines) if lines else "no finished runs under docs/runs/sample_efficiency yet\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", choices=sorted(TASKS))
+def parse_cell_arguments(parser: argparse.ArgumentParser, steps: int | None, steps_help: str = "env steps"
+                         ) -> argparse.Namespace:
+    """The options every one-cell-per-call benchmark shares (``--task`` is each one's own); a cell to train
+    needs --task, --learner and --seed, unless --report."""
     parser.add_argument("--learner", choices=sorted(LEARNERS))
     parser.add_argument("--seed", type=int)
-    parser.add_argument("--steps", type=int, default=None, help="env steps (default: the task's budget)")
+    parser.add_argument("--steps", type=int, default=steps, help=steps_help)
     parser.add_argument("--eval-episodes", type=int, default=5)
     parser.add_argument("--checkpoint-every", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--report", action="store_true", help="print the table only")
     args = parser.parse_args()
+    if not args.report and (args.task is None or args.learner is None or args.seed is None):
+        parser.error("--task, --learner and --seed name the cell to train (or --report)")
+    return args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", choices=sorted(TASKS))
+    args = parse_cell_arguments(parser, steps=None, steps_help="env steps (default: the task's budget)")
     if not args.report:
-        if args.task is None or args.learner is None or args.seed is None:
-            parser.error("--task, --learner and --seed name the cell to train (or --report)")
         _, budget, eval_every = TASKS[args.task]
         train_cell(args.task, args.learner, args.seed, args.steps or budget, eval_every, args.eval_episodes,
                    args.checkpoint_every, args.threads)
