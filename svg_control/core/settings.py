@@ -23,6 +23,7 @@ VALUE_BEFORE_FIELD: dict[str, Any] = {
     "recent_fraction": 0.0, "recent_window": 5000, "policy_warmup": 0, "policy_noise": "inferred",
     "critic_target": "td", "compile_update": False, "target_entropy_model": None, "alpha_only_decreases": False,
     "squash_samples": False, "critic_layer_norm": False, "model_warmup": 0, "model_ramp": 0, "model_ensemble": 1,
+    "normalize_observations": True,
 }
 
 
