@@ -76,3 +76,20 @@ def checked_vector(msg: Float64MultiArray, expected: int, blocks: Sequence[tuple
     if not layout_ok(msg.layout, blocks):
         raise MalformedMessage(f"layout labels are not this task's {what} layout")
     return arr
+
+
+class LabelledVectorCodec:
+    """One vector per message, one labelled dimension per value: ``encode`` on the sending end, ``decode``
+    (the vector, or MalformedMessage: wrong length, NaN/Inf, |value| > ``MAX_ABS``, another layout) on the
+    receiving one."""
+
+    def __init__(self, labels: Sequence[str], dim: int, prefix: str, what: str) -> None:
+        self.dim, self.what = dim, what
+        self.blocks = scalar_blocks(labels, dim, prefix)
+        self.layout = layout(self.blocks)
+
+    def encode(self, vector: np.ndarray) -> Float64MultiArray:
+        return array_msg(vector, self.layout)
+
+    def decode(self, msg: Float64MultiArray) -> np.ndarray:
+        return checked_vector(msg, self.dim, self.blocks, self.what)
