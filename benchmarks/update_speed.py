@@ -82,9 +82,12 @@ def time_agent(algo: str, batch: int, repeats: int, overrides: dict, own_sizes: 
     noise = agent.draw_noise(sample, policy_steps=True)
     weights, outputs = agent.importance_weights(sample)
     parts = {"model": lambda: agent.model_step(sample)}
-    if agent.critic is not None:
+    # the base's critic and policy steps are the parts of the base's update only; an algorithm with its own
+    # update body (sac-svg) is timed whole
+    own_body = type(agent).update_body is not Learner.update_body
+    if agent.critic is not None and not own_body:
         parts["critic"] = lambda: agent.critic_step(sample, weights, noise, outputs=outputs)
-    if not agent.episodic:
+    if not agent.episodic and not own_body:
         parts["policy"] = lambda: agent.policy_step(sample, weights, noise, outputs=outputs)
     out = {name: cpu_time_per_call(fn, repeats) for name, fn in parts.items()}
     if agent.episodic:
@@ -156,19 +159,21 @@ def main() -> None:
     print(f"torch {torch.__version__}, 1 thread; state {OBS_DIM}, action {ACT_DIM}; "
           f"model {model_sizes}; CPU ms per call")
     print(f"{'algorithm':<10} {'batch':>5} {'model':>7} {'critic':>7} {'policy':>7} {'full':>7} {'updates/s':>10}")
-    results = {}
+    results, compiled = {}, {}
     for batch in args.batches:
         for algo in args.algos:
             t = time_agent(algo, batch, args.repeats, overrides, args.own_sizes)
             results[(algo, batch)] = t
-            print(f"{algo:<10} {batch:>5} {t['model'] * 1e3:>7.2f} {t.get('critic', 0) * 1e3:>7.2f} "
-                  f"{t.get('policy', 0) * 1e3:>7.2f} {t['full'] * 1e3:>7.2f} {1 / t['full']:>10.0f}")
+            critic, policy = (f"{t[part] * 1e3:>7.2f}" if part in t else f"{'-':>7}" for part in ("critic", "policy"))
+            print(f"{algo:<10} {batch:>5} {t['model'] * 1e3:>7.2f} {critic} {policy} {t['full'] * 1e3:>7.2f} "
+                  f"{1 / t['full']:>10.0f}")
         for algo in args.algos if args.compiled else ():
             if not LEARNERS[algo].compilable:
                 continue
             agent = filled_agent(algo, batch, {**overrides, "compile_update": True}, own_sizes=args.own_sizes)
             agent.update()  # compiles
             full = cpu_time_per_call(agent.update, args.repeats)
+            compiled[(algo, batch)] = full
             print(f"{'compiled':<10} {batch:>5} {'':>7} {'':>7} {'':>7} {full * 1e3:>7.2f} {1 / full:>10.0f}"
                   f"   ({algo}, compile_update=true: {results[(algo, batch)]['full'] / full:.2f}x eager)")
     print()
@@ -179,8 +184,12 @@ def main() -> None:
                 print("stable-baselines3 not installed (pip install -e .[bench]): no SAC baseline")
                 break
             line = f"SAC (sb3, {hidden[0]}x{hidden[1]}) batch {batch}: {sac * 1e3:.2f} ms/step = {1 / sac:.0f} steps/s"
-            if ("svg1-er", batch) in results:
-                line += f"; svg1-er full update is {sac / results[('svg1-er', batch)]['full']:.2f}x as fast"
+            for algo in ("svg1-er", "sac-svg"):
+                if (algo, batch) in results:
+                    line += f"; {algo} full update costs {results[(algo, batch)]['full'] / sac:.2f}x a SAC step"
+            for algo, full in compiled.items():
+                if algo[1] == batch:
+                    line += f"; {algo[0]} compiled {full / sac:.2f}x"
             print(line)
 
 

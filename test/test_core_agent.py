@@ -389,7 +389,7 @@ def test_a_target_critic_shares_every_observation_normaliser_with_its_source():
 
     critic = TwinQCritic(3, 1, (8,))
     target = make_target(critic)
-    assert target.q1.obs_norm is critic.obs_norm and target.q2.obs_norm is critic.obs_norm
+    assert target.obs_norm is critic.obs_norm
     critic.obs_norm.update(np.random.default_rng(0).normal(5.0, 3.0, (50, 3)))
     obs, action = torch.randn(4, 3), torch.randn(4, 1)
     torch.testing.assert_close(target(obs, action), critic(obs, action))

@@ -34,10 +34,9 @@ def learner(seed: int = 0, **overrides):
 
 def zero_critic(agent) -> None:
     """Q(s, a) = constant ``value`` for both heads."""
-    for head in (agent.critic.q1, agent.critic.q2):
-        with torch.no_grad():
-            head.net[-1].weight.zero_()
-            head.net[-1].bias.zero_()
+    with torch.no_grad():
+        agent.critic.net.weights[-1].zero_()
+        agent.critic.net.biases[-1].zero_()
 
 
 def test_entropy_matches_the_gaussian_closed_form():
@@ -82,9 +81,8 @@ def constant_critic_rollout(agent, task, c: float = 7.0):
     """Q = c for both heads after a short run; (batch, noise, c) for a one-model-step objective."""
     run(agent, task, 40)  # fills the normalisers and a few transitions
     zero_critic(agent)
-    for head in (agent.critic.q1, agent.critic.q2):
-        with torch.no_grad():
-            head.net[-1].bias.fill_(c)
+    with torch.no_grad():
+        agent.critic.net.biases[-1].fill_(c)
     batch = agent.prepare_batch(agent.replay.sample(16, np.random.default_rng(0)))
     noise = {"eta_policy": torch.randn(2, 16, 1, generator=torch.Generator().manual_seed(3))}
     return batch, noise, c
@@ -377,8 +375,8 @@ def test_model_ramp_blends_sac_into_the_rollout_then_leaves_the_rollout():
 
 def test_critic_layer_norm_normalises_every_hidden_layer_of_both_critics_and_round_trips(tmp_path):
     agent, task = learner(seed=1, critic_layer_norm=True)
-    for head in (agent.critic.q1, agent.critic.q2, agent.critic_target.q1):
-        norms = [m for m in head.net if isinstance(m, torch.nn.LayerNorm)]
+    for head in (agent.critic.head(0), agent.critic.head(1), agent.critic_target.head(0)):
+        norms = [m for m in head if isinstance(m, torch.nn.LayerNorm)]
         assert [n.normalized_shape[0] for n in norms] == SMALL["critic_hidden"]
     run(agent, task, 60)
     assert agent.nonfinite_skips == 0

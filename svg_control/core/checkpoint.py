@@ -147,6 +147,55 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
     return manifest
 
 
+def _upgrade_layouts(agent: Learner, tensors: dict[str, torch.Tensor],
+                     groups: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The tensors of a network saved in an older layout, and of its optimiser's state, in today's layout.
+
+    A network that changed layout offers ``stack_separate_heads`` (the twin critics, once two networks, are
+    one batched network) and ``separate_parameter_names``, the older layout's parameter order, by which its
+    optimiser's state (Adam's moments and step) was indexed. The moments are rearranged as the weights are,
+    and the optimiser's parameter groups (``groups``, changed in place) list today's parameters.
+    """
+    for name, module in agent.modules().items():
+        upgrade = getattr(module, "stack_separate_heads", None)
+        prefix, opt_prefix = f"{name}.", f"opt.{name}."
+        stacked = None if upgrade is None else upgrade(
+            {key[len(prefix):]: value for key, value in tensors.items() if key.startswith(prefix)})
+        if stacked is None:
+            continue
+        tensors = {key: value for key, value in tensors.items() if not key.startswith((prefix, opt_prefix))} | \
+            {prefix + key: value for key, value in stacked.items()} | \
+            _upgrade_optimizer_state(module, opt_prefix, tensors)
+        if name in groups:
+            count = len(list(module.parameters()))
+            groups[name] = [{**group, "params": list(range(count))} for group in groups[name][:1]]
+    return tensors
+
+
+def _upgrade_optimizer_state(module: torch.nn.Module, opt_prefix: str,
+                             tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    old_names = module.separate_parameter_names()
+    by_field: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith(opt_prefix):
+            index, field = key[len(opt_prefix):].split(".", 1)
+            if not index.isdigit() or int(index) >= len(old_names):
+                raise CheckpointError(f"checkpoint optimiser tensor {key!r} matches no parameter of the saved layout")
+            by_field.setdefault(field, {})[old_names[int(index)]] = value
+    new_names = [name for name, _ in module.named_parameters()]
+    out = {}
+    for field, by_name in by_field.items():
+        if all(value.dim() == 0 for value in by_name.values()):  # Adam's step count, the same for each parameter
+            stacked = {name: next(iter(by_name.values())).clone() for name in new_names}
+        else:
+            stacked = module.stack_separate_heads(by_name)
+        for index, name in enumerate(new_names):
+            if name not in stacked:
+                raise CheckpointError(f"checkpoint optimiser state lacks {field!r} of {name!r}")
+            out[f"{opt_prefix}{index}.{field}"] = stacked[name]
+    return out
+
+
 def load_checkpoint(agent: Learner, directory: str | Path) -> bool:
     """Restore ``agent`` from the latest checkpoint in ``directory``; False if there is none.
 
@@ -172,6 +221,8 @@ def load_checkpoint(agent: Learner, directory: str | Path) -> bool:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path}: unreadable safetensors file: {exc}") from None
+    groups = dict(manifest["optimizer_param_groups"])
+    tensors = _upgrade_layouts(agent, tensors, groups)
 
     states: dict[str, dict[str, torch.Tensor]] = {}
     for mod_name, module in agent.modules().items():
@@ -185,6 +236,10 @@ def load_checkpoint(agent: Learner, directory: str | Path) -> bool:
                 raise CheckpointError(f"checkpoint tensor {full!r} has shape {tuple(tensors[full].shape)}, "
                                       f"expected {tuple(value.shape)}")
             state[key] = tensors[full]
+        extra = sorted(key for key in tensors if key.startswith(f"{mod_name}.") and key[len(mod_name) + 1:] not in own)
+        if extra:
+            raise CheckpointError(f"checkpoint tensor {extra[0]!r} has no place in this agent's {mod_name} "
+                                  "(a network of another shape)")
         states[mod_name] = state
     counters = manifest["counters"]
     size = int(counters["replay_size"])
@@ -194,7 +249,7 @@ def load_checkpoint(agent: Learner, directory: str | Path) -> bool:
     for mod_name, module in agent.modules().items():
         module.load_state_dict(states[mod_name])
     for opt_name, opt in agent.optimizers.items():
-        _restore_optimizer(opt_name, opt, tensors, manifest["optimizer_param_groups"][opt_name])
+        _restore_optimizer(opt_name, opt, tensors, groups[opt_name])
     # Same capacity: the ring is restored as it was (sampling stays bit-identical). Other capacity: the
     # saved ring is unrolled oldest-first so recent() and k-step windows keep their order.
     next_index = int(counters["replay_next_index"])

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .networks import mlp
+from .networks import BatchedMLP, mlp
 from .normalizer import RunningNorm
 
 
@@ -63,20 +63,74 @@ class TwinQCritic(nn.Module):
 
     Each head regresses on the same target; taking the smaller of the two independently fitted estimates
     counters the overestimation a policy that maximises Q would exploit (Fujimoto et al. 2018, as used by
-    SAC and SAC-SVG(H)).
+    SAC and SAC-SVG(H)). The two heads are one ``BatchedMLP`` of two members: one batched matmul per layer
+    evaluates both, instead of two networks one after the other. Each head starts as the plain network it
+    replaces would, from the same random numbers.
     """
+
+    HEADS = 2
+    #: the names of the heads where a checkpoint holds them as separate networks (``q1.net.0.weight``, ...)
+    SEPARATE_HEADS = ("q1", "q2")
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu",
                  obs_norm: RunningNorm | None = None, action_center: torch.Tensor | None = None,
                  action_scale: torch.Tensor | None = None, layer_norm: bool = False) -> None:
         super().__init__()
         self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
-        self.q1, self.q2 = (QCritic(obs_dim, act_dim, hidden, activation, self.obs_norm, action_center, action_scale,
-                                    layer_norm) for _ in range(2))
+        self.register_buffer("action_center", torch.zeros(act_dim) if action_center is None else action_center.clone())
+        self.register_buffer("action_scale", torch.ones(act_dim) if action_scale is None else action_scale.clone())
+        self.activation = activation
+        heads = [mlp(obs_dim + act_dim, hidden, 1, activation, layer_norm) for _ in range(self.HEADS)]
+        self.net = BatchedMLP.from_members(heads, activation)
 
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.q1(obs, action), self.q2(obs, action)
+        x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
+        q = self.net.forward_members(x.reshape(-1, x.shape[-1])).reshape(self.HEADS, *x.shape[:-1])
+        return q[0], q[1]
 
     def pessimistic(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """min(Q_1(s, a), Q_2(s, a)) per sample."""
-        return torch.stack(self(obs, action)).min(0).values
+        q1, q2 = self(obs, action)
+        return torch.minimum(q1, q2)
+
+    def head(self, k: int) -> nn.Sequential:
+        """Head k (0 or 1) as a plain network over [normalised obs, scaled action], a copy of its weights."""
+        return self.net.member(k)
+
+    # -- checkpoints that hold the two heads as separate networks ---------------------------------------------
+    def _plain_head(self) -> nn.Sequential:
+        return mlp(self.net.in_dim, self.net.hidden, self.net.out_dim, self.activation, self.net.layer_norm)
+
+    def separate_parameter_names(self) -> list[str]:
+        """The parameter names, in order, of the layout with one network per head: the order in which an
+        optimiser's state of that layout is indexed."""
+        names = [name for name, _ in self._plain_head().named_parameters()]
+        return [f"{head}.net.{name}" for head in self.SEPARATE_HEADS for name in names]
+
+    def stack_separate_heads(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+        """``state`` (keys relative to this module) in the batched layout; None where it already is.
+
+        Works on any tensors shaped as the parameters, so Adam's moments are rearranged as the weights are.
+        The heads' references to the shared normaliser and their action scaling collapse onto this module's.
+        """
+        prefixes = tuple(f"{head}." for head in self.SEPARATE_HEADS)
+        first = prefixes[0]
+        if not any(key.startswith(first) for key in state):
+            return None
+        out = {key: value for key, value in state.items() if not key.startswith(prefixes)}
+        for key, value in state.items():
+            if key.startswith(first) and not key.startswith(f"{first}net."):
+                out.setdefault(key[len(first):], value)
+        layers = list(self._plain_head().named_children())
+        linears = [name for name, module in layers if isinstance(module, nn.Linear)]
+        norms = [name for name, module in layers if isinstance(module, nn.LayerNorm)]
+        for names, fields in ((linears, (("weight", "weights"), ("bias", "biases"))),
+                              (norms, (("weight", "norm_weights"), ("bias", "norm_biases")))):
+            for i, name in enumerate(names):
+                for field, stacked in fields:
+                    parts = [state.get(f"{head}.net.{name}.{field}") for head in self.SEPARATE_HEADS]
+                    if any(part is None for part in parts):
+                        continue
+                    parts = [p.T if (field, stacked) == ("weight", "weights") else p.unsqueeze(0) for p in parts]
+                    out[f"net.{stacked}.{i}"] = torch.stack(parts).contiguous()
+        return out
