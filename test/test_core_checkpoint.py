@@ -130,8 +130,11 @@ def test_round_trip_restores_the_same_learner(saved):
     assert load_checkpoint(source, directory)
     mu2, sigma2 = source.policy(obs)
     assert torch.equal(mu, mu2) and torch.equal(sigma, sigma2)
-    # the next update is the one the saved agent made: same minibatch, same losses
-    assert target.update() == next_losses
+    # the next update is the one the saved agent made: same minibatch, same losses (the model probe's
+    # errors aside: it scores the live stream and starts afresh in a restored learner)
+    def learned(losses: dict[str, float]) -> dict[str, float]:
+        return {k: v for k, v in losses.items() if not k.startswith("model_error_")}
+    assert learned(target.update()) == learned(next_losses)
     assert target.updates == snap["counters"][1] + 1
     # the critic target still shares the (restored) observation normaliser with the policy
     assert target.critic_target.obs_norm is target.policy.obs_norm

@@ -142,8 +142,9 @@ def test_checkpoint_round_trips_temperature_termination_model_and_twin_critics(t
             torch.testing.assert_close(other.modules()[name].state_dict()[key], value, msg=f"{name}.{key}")
     assert {"temperature", "termination_model", "critic", "critic_target"} <= set(agent.modules())
     assert set(other.optimizers) == {"policy", "model", "critic", "alpha", "termination"}
-    for _ in range(3):
-        assert agent.update().keys() == other.update().keys()
+    for _ in range(3):  # the model probe scores the live stream, and starts afresh in a resumed run
+        probe = {"model_error_1", "model_error_3"}
+        assert agent.update().keys() - probe == other.update().keys()
     torch.testing.assert_close(other.temperature.log_alpha, agent.temperature.log_alpha)
 
 

@@ -32,6 +32,7 @@ from . import estimators as est
 from .config import AgentConfig
 from .critic import QCritic, ValueCritic, make_target, polyak_update
 from .model import DynamicsModel
+from .model_probe import ModelProbe
 from .normalizer import RunningNorm
 from .policy import GaussianPolicy
 from .replay import ReplayBuffer
@@ -159,6 +160,8 @@ class Learner:
         self.eager_step = EagerStep(self.optimizers)
 
         self.replay = ReplayBuffer(spec.obs_dim, spec.act_dim, c.replay_capacity)
+        self.model_probe = ModelProbe(self.model, self.model_probe_horizons(),
+                                      lambda: self.model.delta_norm.std + self.model.delta_norm.eps)
         self.episode: list[Transition] = []  # the running episode (episodic algorithms)
         self.finished_episodes: list[list[Transition]] = []
         self.env_steps = 0
@@ -222,6 +225,7 @@ class Learner:
     def observe(self, t: Transition) -> None:
         """Store one transition (validated: a bad one raises ValueError and changes nothing)."""
         t.validate(self.spec.obs_dim, self.spec.act_dim)
+        self.model_probe.observe(*self.as_tensors(t.obs, t.action, t.next_obs), t.terminated or t.truncated)
         self.replay.add(t, self.episode_count)
         pair = np.stack([t.obs, t.next_obs]).astype(np.float64, copy=False)
         if self.config.normalize_observations:
@@ -376,10 +380,22 @@ class Learner:
             if key == "policy_ok":
                 self.policy_version += stepped
         self.updates += 1
+        values.update(self.model_probe.errors())
         self.last_losses = values
         return values
 
+    def as_tensors(self, obs: np.ndarray, action: np.ndarray, next_obs: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """One real transition as the model sees it: on the learner's device, at the applied (clamped) action."""
+        def tensor(x: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(x, dtype=self.dtype, device=self.device)
+        return tensor(obs), self.policy.clamp_action(tensor(action)), tensor(next_obs)
+
     # -- what an algorithm decides --------------------------------------------------------------------------
+    def model_probe_horizons(self) -> tuple[int, ...]:
+        """The steps ahead at which the model's open-loop error on arriving transitions is reported
+        (``model_error_<k>``): one step, for algorithms that use the model one step at a time."""
+        return (1,)
+
     def draw_noise(self, batch: Batch, policy_steps: bool) -> dict[str, torch.Tensor]:
         """The update's random numbers drawn up front, in a fixed order (a compiled body draws none itself)."""
         return {}

@@ -131,6 +131,10 @@ class SACSVG(Learner):
     def learning_rate(self, name: str) -> float:
         return self.config.alpha_lr if name == "alpha" else super().learning_rate(name)
 
+    def model_probe_horizons(self) -> tuple[int, ...]:
+        """One step, and H: how far the model's predictions carry the policy's estimate."""
+        return (1, max(1, self.config.model_horizon))
+
     def build_critic(self) -> nn.Module:
         c, spec = self.config, self.spec
         return TwinQCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
