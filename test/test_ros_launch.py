@@ -8,12 +8,14 @@ Checked: ``--show-args`` lists every argument with its description; ``namespace`
 ``use_sim_time`` shows on ``ros2 param get``; ``params_file`` reaches the nodes; Ctrl-C leaves a
 checkpoint in ``run_dir`` that the next launch resumes from (same update count and policy version); a
 wrong value stops the launch naming the argument; a killed learner leaves simulator and controller
-running, and with ``respawn_learner`` it comes back and resumes.
+running, and with ``respawn_learner`` it comes back and resumes; a robot that is not ours, launched from its
+task file alone, is learned.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +33,11 @@ COLCON = shutil.which("colcon", path=str(Path(sys.executable).parent)) or shutil
 pytestmark = pytest.mark.skipif(not (ROS2 and COLCON), reason="ros2 / colcon not installed (the vendored ROS 2 "
                                 "command line: bash ../shared/tools/ros2-cli-install)")
 DOMAIN = pick_domain()
+#: how long the stand-in robot is learned from, once the learner has started
+STANDIN_SECONDS = 80.0
+#: networks small enough that one update per transition keeps up with 50 Hz on a slow machine
+STANDIN_LEARNER = ("/**:\n  ros__parameters:\n    agent_overrides: "
+                   "'{policy_hidden: [64, 64], critic_hidden: [64, 64], model_hidden: [64, 64]}'\n")
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +72,16 @@ def launch(ws: Path, *args: str, file: str = "point_mass.launch.py") -> subproce
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
-def wait_for(proc: subprocess.Popen, needle: str, timeout: float, seen: list[str]) -> bool:
-    """Read the launch's output until a line holds ``needle``; the lines read are appended to ``seen``."""
+def wait_for(proc: subprocess.Popen, needle: str | None, timeout: float, seen: list[str]) -> bool:
+    """Read the launch's output until a line holds ``needle`` (None: for ``timeout`` seconds); the lines read are
+    appended to ``seen``."""
     os.set_blocking(proc.stdout.fileno(), False)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         line = proc.stdout.readline()
         if line:
             seen.append(line)
-            if needle in line:
+            if needle is not None and needle in line:
                 return True
         elif proc.poll() is not None:
             return False
@@ -197,23 +205,52 @@ def test_the_monoped_launches_through_ros2_control_with_a_managed_controller(wor
     assert not any("Traceback" in line for line in seen), "".join(seen)
 
 
-def test_a_task_file_launches_controller_and_learner_only(workspace):
-    """`svg.launch.py task:=<file>`: someone else's robot; nothing of ours simulates it, time is the wall's."""
+def test_a_task_file_launches_controller_and_learner_only_and_learns_the_standin_robot(workspace, tmp_path):
+    """`svg.launch.py task:=<file>`: someone else's robot; nothing of ours simulates it, time is the wall's.
+
+    The robot is the stand-in (``test/standin/reacher_robot.py``): Gymnasium's Reacher-v5 behind
+    ``joint_states`` and a forward effort controller's topic, stepping on its own 50 Hz wall-clock timer and
+    resetting only when its Trigger is called; the launch gets nothing but its task file (the reward is the
+    user module ``standin/reacher_reward.py``). Its policy must get clearly better within the run: the mean
+    return of the last ten episodes above the first ten's by a margin a policy that does not learn does not
+    reach. The learner runs 64-wide networks (``params_file``, as a user fits a learner to their computer): a
+    real-time robot does not wait, and with the default sizes a learner sharing two busy cores with the robot
+    and the controller falls behind the 50 Hz stream, so that how much it learns in the run depends on the
+    machine; with these its updates keep up on a machine half as fast.
+    """
     standin = REPO / "test" / "standin"
     env = env_of(workspace)
     env["PYTHONPATH"] = os.pathsep.join([str(standin), env.get("PYTHONPATH", "")])  # the user's reward module
+    params = tmp_path / "small_networks.yaml"
+    params.write_text(STANDIN_LEARNER)
+    run_dir = tmp_path / "run"
+    robot = subprocess.Popen([sys.executable, str(standin / "reacher_robot.py"), "--rate", "50", "--seed", "3"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     proc = subprocess.Popen([ROS2, "launch", "svg_control", "svg.launch.py", f"task:={standin / 'reacher.yaml'}",
-                             "run_dir:=none"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                             f"run_dir:={run_dir}", f"params_file:={params}"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     seen: list[str] = []
     try:
         assert wait_for(proc, "learning standin_reacher with sac-svg", 90, seen), "".join(seen)
+        learning_from = time.monotonic()
         nodes = ros2(workspace, "node", "list", "--no-daemon", until="/controller;/learner")
         assert "/controller" in nodes and "/learner" in nodes and "/simulator" not in nodes, nodes
         sim_time = ros2(workspace, "param", "get", "--no-daemon", "/controller", "use_sim_time", until="False")
         assert "False" in sim_time, sim_time
         state = ros2(workspace, "lifecycle", "get", "--no-daemon", "/controller", until="active")
         assert "active" in state, state
+        wait_for(proc, None, STANDIN_SECONDS - (time.monotonic() - learning_from), seen)  # while it learns
     finally:
         stop(proc, seen)
-    assert any("configured standin_reacher" in line for line in seen), "".join(seen)
+        robot.send_signal(signal.SIGINT)
+        robot.wait(timeout=20)
+    log = "".join(seen)
+    assert any("configured standin_reacher" in line for line in seen), log[-3000:]
+    returns = [float(r) for r in re.findall(r"\[controller\]: episode \d+: return (-?[\d.]+)", log)]
+    assert len(returns) >= 60, f"{len(returns)} episodes in {STANDIN_SECONDS} s:\n{log[-3000:]}"
+    first, last = sum(returns[:10]) / 10, sum(returns[-10:]) / 10
+    counters = json.loads((run_dir / "latest.json").read_text())["counters"]
+    assert last > first + 2.0, (f"no learning: first ten {first:.2f}, last ten {last:.2f}; {counters['updates']} "
+                                f"updates for {counters['env_steps']} transitions; all {returns}")
+    assert len((run_dir / "metrics.jsonl").read_text().splitlines()) >= len(returns) - 2  # its online curve
+    assert "standin_reacher" in (run_dir / "config.yaml").read_text()
