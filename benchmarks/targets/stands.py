@@ -60,6 +60,9 @@ def cells(task: str) -> list[Cell]:
         # after standing came 2500-7500 steps after the model entered at full weight (measured worse: 2 of 3
         # tuning seeds fell after standing)
         Cell("sac-svg-ramp5k", task, "sac-svg", {"compile_update": True, "model_ramp": 5000}),
+        # the model in the policy's estimate from update 3000, where its held-out 3-step error (model_error_3) had
+        # fallen to about a quarter of no-change's on seed 0, instead of 10000
+        Cell("sac-svg-wu3k", task, "sac-svg", {"model_warmup": 3000}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing
