@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -80,4 +81,8 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, nam
                 node.destroy_node()
             except Exception as exc:  # noqa: BLE001 - best effort on the way out
                 print(f"[{name}] error while stopping: {exc}", file=sys.stderr)
+        # a node whose constructor raised (a bad parameter) is still half alive in reference cycles; collected
+        # after the context's shutdown, at interpreter exit, its handles were freed against a dead context and
+        # the process could end in a segmentation fault instead of its exit code
+        gc.collect()
         rclpy.try_shutdown()
