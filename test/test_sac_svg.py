@@ -217,7 +217,7 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
 
 SAC_SVG_OPTION_VALUES = {"model_horizon": 2, "target_entropy": -2.0, "target_entropy_model": 0.0, "alpha_lr": 1e-3,
                          "termination": "none", "critic_layer_norm": True, "model_warmup": 100, "model_ramp": 100,
-                         "model_ensemble": 3, "alpha_only_decreases": True}
+                         "model_ensemble": 3, "alpha_only_decreases": True, "model_data_fraction": 0.5}
 
 
 @pytest.mark.parametrize("option", list(SAC_SVG_OPTION_VALUES))

@@ -63,6 +63,9 @@ def cells(task: str) -> list[Cell]:
         # the model in the policy's estimate from update 3000, where its held-out 3-step error (model_error_3) had
         # fallen to about a quarter of no-change's on seed 0, instead of 10000
         Cell("sac-svg-wu3k", task, "sac-svg", {"model_warmup": 3000}),
+        # half of each critic batch from one-step model rollouts under the current policy (MBPO's branched
+        # rollouts) from update 1000: the model serves the critic long before it enters the policy's estimate
+        Cell("sac-svg-md50", task, "sac-svg", {"model_data_fraction": 0.5}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing

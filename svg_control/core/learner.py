@@ -264,6 +264,7 @@ class Learner:
             return {}
         c = self.config
         batch = self.replay.sample(c.batch_size, self.rng, self.device, self.dtype, c.recent_fraction, c.recent_window)
+        batch = self.extend_batch(batch)
         policy_steps = self.updates >= c.policy_warmup
         noise = self.draw_noise(batch, policy_steps)
         report = self._run_compiled(batch, noise, policy_steps) if self.compiled_update is not None else None
@@ -399,6 +400,11 @@ class Learner:
     def draw_noise(self, batch: Batch, policy_steps: bool) -> dict[str, torch.Tensor]:
         """The update's random numbers drawn up front, in a fixed order (a compiled body draws none itself)."""
         return {}
+
+    def extend_batch(self, batch: Batch) -> Batch:
+        """The replayed minibatch with anything else the update body reads, drawn before it runs (a compiled
+        body draws nothing itself): model-generated transitions, for an algorithm that trains on them."""
+        return batch
 
     def prepare_batch(self, batch: Batch) -> Batch:
         """The minibatch after the model's step, with anything both critic and policy read from it."""

@@ -121,6 +121,20 @@ class DynamicsModel(TransitionModel):
         scale = self.delta_norm.std + self.delta_norm.eps
         return mean_z * scale + self.delta_norm.mean, torch.exp(log_std) * scale
 
+    @torch.no_grad()
+    def sample_next(self, obs: torch.Tensor, action: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """A next state drawn from the model, s' = s + f_k(s, a) + sigma_k(s, a) xi: for an ensemble from a
+        member k drawn per state (MBPO's and DHMBPO's rollouts), so the draws spread as widely as the members
+        disagree, where the mean of :meth:`mean_and_std` would hide their disagreement."""
+        mean_z, log_std = self._member_outputs(obs, action)
+        if self.ensemble > 1:
+            pick = torch.randint(self.ensemble, mean_z.shape[:-2], generator=generator).to(mean_z.device)
+            index = pick[..., None, None].expand(*mean_z.shape[:-2], 1, self.obs_dim)
+            mean_z, log_std = mean_z.gather(-2, index).squeeze(-2), log_std.gather(-2, index).squeeze(-2)
+        xi = torch.randn(mean_z.shape, generator=generator, dtype=mean_z.dtype).to(mean_z.device)
+        scale = self.delta_norm.std + self.delta_norm.eps
+        return obs + (mean_z + torch.exp(log_std) * xi) * scale + self.delta_norm.mean
+
     def loss(self, obs: torch.Tensor, action: torch.Tensor,
              next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Gaussian negative log-likelihood of the normalised state change (per dimension, averaged)."""

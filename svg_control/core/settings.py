@@ -23,7 +23,8 @@ VALUE_BEFORE_FIELD: dict[str, Any] = {
     "recent_fraction": 0.0, "recent_window": 5000, "policy_warmup": 0, "policy_noise": "inferred",
     "critic_target": "td", "compile_update": False, "target_entropy_model": None, "alpha_only_decreases": False,
     "squash_samples": False, "critic_layer_norm": False, "model_warmup": 0, "model_ramp": 0, "model_ensemble": 1,
-    "normalize_observations": True,
+    "normalize_observations": True, "model_data_fraction": 0.0, "model_rollout_length": 1, "model_rollout_every": 25,
+    "model_data_refreshes": 10, "model_data_warmup": 1000,
 }
 
 

@@ -31,6 +31,7 @@ from torch import nn
 from ..config import AgentConfig, check_at_least, check_choice, check_finite, check_positive, check_widths
 from ..critic import TwinQCritic
 from ..learner import Batch, Learner, Report, Step
+from ..model_data import ModelDataBuffer
 from ..termination_model import TerminationModel
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -97,6 +98,21 @@ class SACSVGConfig(AgentConfig):
     #: K > 1 single-network models trained side by side, the policy's rollout through their mean
     #: (``core/model.py``); 1 is one network
     model_ensemble: int = 1
+    #: the share of each critic minibatch drawn from model-generated transitions: MBPO's branched rollouts
+    #: (Janner et al. 2019), DHMBPO's distribution rollouts (Kubo et al. 2025); 0 keeps the critic on real
+    #: transitions only, as SAC-SVG(H)
+    model_data_fraction: float = 0.0
+    #: model steps per rollout, each from a replayed state under the current policy, through a member drawn at
+    #: random per step with the model's own noise (MBPO's practice)
+    model_rollout_length: int = 1
+    #: updates between refreshes of the model data; a refresh makes batch_size x this many transitions, so
+    #: the model data grows as fast as the critic reads it
+    model_rollout_every: int = 25
+    #: refreshes the model data holds before the oldest are overwritten (DHMBPO keeps 10)
+    model_data_refreshes: int = 10
+    #: updates before the first model data: the model learns from the first update, and rollouts of an
+    #: untrained model would teach the critic noise
+    model_data_warmup: int = 1000
 
     def validate(self) -> None:
         super().validate()
@@ -105,7 +121,13 @@ class SACSVGConfig(AgentConfig):
         check_finite(self, ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr"))
         check_at_least(self, ("model_warmup", "model_ramp", "model_horizon"), 0)
         check_choice(self, "termination", ("learned", "known", "none"))
-        check_at_least(self, ("model_ensemble",), 1)
+        check_at_least(self, ("model_ensemble", "model_rollout_length", "model_rollout_every",
+                              "model_data_refreshes"), 1)
+        check_at_least(self, ("model_data_warmup",), 0)
+        check_finite(self, ("model_data_fraction",))
+        if not 0.0 <= self.model_data_fraction < 1.0:
+            raise ValueError(f"model_data_fraction must be in [0, 1), got {self.model_data_fraction} "
+                             "(the critic keeps some real transitions)")
         if self.model_ensemble > 1 and self.model_per_dimension:
             raise ValueError("model_ensemble > 1 needs model_per_dimension false (an ensemble of single networks)")
 
@@ -127,6 +149,10 @@ class SACSVG(Learner):
         if c.termination == "learned":
             self.termination_model = TerminationModel(spec.obs_dim, spec.act_dim, c.termination_hidden,
                                                       c.activation, self.obs_norm)
+        self.model_data: ModelDataBuffer | None = None
+        if c.model_data_fraction > 0.0:
+            capacity = c.batch_size * c.model_rollout_every * c.model_data_refreshes
+            self.model_data = ModelDataBuffer(spec.obs_dim, spec.act_dim, capacity, self.device, self.dtype)
 
     def learning_rate(self, name: str) -> float:
         return self.config.alpha_lr if name == "alpha" else super().learning_rate(name)
@@ -163,7 +189,7 @@ class SACSVG(Learner):
         ``core/compiled_update.py``); every random number is in ``noise``, drawn by :meth:`draw_noise`.
         """
         c = self.config
-        s, s_next, r, d = batch["obs"], batch["next_obs"], batch["reward"], batch["terminated"]
+        s, s_next, d = batch["obs"], batch["next_obs"], batch["terminated"]
         a = self.policy.clamp_action(batch["action"])  # the action the actuators applied
 
         # Model: maximise log p(s' | s, a) (and fit the reward model, where the reward is learned).
@@ -183,14 +209,16 @@ class SACSVG(Learner):
         #   loss = (mse(Q_1(s, a), y) + mse(Q_2(s, a), y)) / 2, the mean over both heads and the batch
         # then the target critics move toward them: Q' <- (1 - tau) Q' + tau Q.
         assert self.critic is not None and self.critic_target is not None
+        # With ``model_data_fraction`` that share of the batch is the model's transitions (MBPO), the rest real.
+        s_q, a_q, r_q, s_next_q, d_q = self.critic_transitions(batch, a)
         with torch.no_grad():
-            a_next, log_pi_next = self.sample_with_log_prob(s_next, noise["eta_target"])
-            soft_value = self.critic_target.pessimistic(s_next, a_next) - self.temperature.alpha * log_pi_next
-            y = r + c.gamma * (1.0 - d) * soft_value
+            a_next, log_pi_next = self.sample_with_log_prob(s_next_q, noise["eta_target"])
+            soft_value = self.critic_target.pessimistic(s_next_q, a_next) - self.temperature.alpha * log_pi_next
+            y = r_q + c.gamma * (1.0 - d_q) * soft_value
         critic = self.critic
 
         def critic_loss() -> tuple[torch.Tensor, Report]:
-            q1, q2 = critic(s, a)
+            q1, q2 = critic(s_q, a_q)
             return torch.stack([(q1 - y) ** 2, (q2 - y) ** 2]).mean(), {}  # one mean over both heads' errors
 
         report["critic_loss"], _, report["critic_ok"] = step("critic", critic_loss)
@@ -231,6 +259,63 @@ class SACSVG(Learner):
         _, _, alpha_ok = step("alpha", temperature_loss)
         report.update(alpha=temperature.alpha.detach(), entropy=entropy.mean(), alpha_ok=alpha_ok)
         return report
+
+    # -- model-generated transitions for the critic (MBPO) ----------------------------------------------------
+    def critic_transitions(self, batch: Batch, action: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(s, a, r, s', d) the critics learn from: the replayed transitions, or, where the batch carries model
+        data, the first ``1 - model_data_fraction`` of them followed by the model's (same batch size)."""
+        real = (batch["obs"], action, batch["reward"], batch["next_obs"], batch["terminated"])
+        if "model_obs" not in batch:
+            return real
+        n_real = batch["obs"].shape[0] - batch["model_obs"].shape[0]
+        model = (batch["model_obs"], batch["model_action"], batch["model_reward"], batch["model_next_obs"],
+                 batch["model_terminated"])
+        return tuple(torch.cat([x[:n_real], m]) for x, m in zip(real, model))
+
+    def extend_batch(self, batch: Batch) -> Batch:
+        """After ``model_data_warmup`` updates, refresh the model data every ``model_rollout_every`` updates
+        (and whenever it is empty, as after a resume) and add ``model_data_fraction`` of a batch from it."""
+        c = self.config
+        if self.model_data is None or self.updates < c.model_data_warmup:
+            return batch
+        if len(self.model_data) == 0 or (self.updates - c.model_data_warmup) % c.model_rollout_every == 0:
+            self.refresh_model_data()
+        n_model = round(c.batch_size * c.model_data_fraction)
+        if n_model == 0 or len(self.model_data) == 0:
+            return batch
+        return {**batch, **{f"model_{k}": v for k, v in self.model_data.sample(n_model, self.rng).items()}}
+
+    @torch.no_grad()
+    def refresh_model_data(self) -> None:
+        """Branched rollouts: from replayed states, ``model_rollout_length`` steps of the current policy through
+        the model (a member at random per step, with its noise), rewards from the task's reward (or the learned
+        one), each step's termination probability stored, a rollout stopped where the episode likely ended or
+        the model left the finite numbers."""
+        c = self.config
+        assert self.model_data is not None
+        starts = math.ceil(c.batch_size * c.model_rollout_every / c.model_rollout_length)
+        s = self.replay.sample(starts, self.rng, self.device, self.dtype)["obs"]
+        for _ in range(c.model_rollout_length):
+            a, _ = self.sample_with_log_prob(s, self.fresh_eta(s.shape[0]))
+            s_next = self.model.sample_next(s, a, self.generator)
+            r = self.reward_fn(s, a, s_next)
+            d = 1.0 - self.survival(s, a, s_next)
+            finite = torch.isfinite(s_next).all(-1) & torch.isfinite(r)
+            self.model_data.add({"obs": s[finite], "action": a[finite], "reward": r[finite],
+                                 "next_obs": s_next[finite], "terminated": d[finite]})
+            s = s_next[finite & (d < 0.5)]
+            if s.shape[0] == 0:
+                return
+
+    def survival(self, s: torch.Tensor, a: torch.Tensor, s_next: torch.Tensor) -> torch.Tensor:
+        """The probability that a step s, a -> s' did not end the episode: the termination model's, the task's
+        known termination, or 1 where the model's states never end one."""
+        if self.termination_model is not None:
+            return self.termination_model.survival(s, a, s_next)
+        if self.config.termination == "known":
+            assert self.termination_fn is not None
+            return 1.0 - self.termination_fn(s, a, s_next).to(s.dtype)
+        return torch.ones(s.shape[0], dtype=s.dtype, device=s.device)
 
     def draw_noise(self, batch: Batch, policy_steps: bool) -> dict[str, torch.Tensor]:
         """The update's random numbers, in this order: the critic target's action noise at s', then the policy
@@ -298,12 +383,7 @@ class SACSVG(Learner):
             mean, std = self.model.mean_and_std(s, a)
             s_next = (s + mean + std * batch["xi"]) if h == 0 else (s + mean)
             total = total + weight * (self.reward_fn(s, a, s_next) - alpha * log_prob)
-            if self.termination_model is not None:
-                weight = weight * self.termination_model.survival(s, a, s_next)
-            elif c.termination == "known":
-                assert self.termination_fn is not None
-                weight = weight * (1.0 - self.termination_fn(s, a, s_next).to(weight.dtype))
-            weight = weight * c.gamma
+            weight = weight * self.survival(s, a, s_next) * c.gamma
             s = s_next
         a, log_prob = self.sample_with_log_prob(s, eta[horizon])
         assert self.critic is not None
