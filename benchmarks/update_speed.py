@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from svg_control.core.algos import ALGORITHMS, LEARNERS, make_learner
+from svg_control.core.config import parse_override
 from svg_control.core.learner import Learner, episode_tensors
 from svg_control.core.settings import build_config
 from svg_control.core.task import TaskSpec
@@ -150,9 +151,13 @@ def main() -> None:
                         help="also time each compilable algorithm's full update with compile_update=true "
                              "(compiled before timing)")
     parser.add_argument("--own-sizes", action="store_true", help="each algorithm's own network sizes")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting of the algorithms timed (e.g. --algos sac-svg --set model_data_fraction=0.5 "
+                             "--set model_data_warmup=0: the update with model data for the critic)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     overrides = {"model_per_dimension": False, "model_hidden": (64, 64)} if args.single_model_net else {}
+    overrides.update(dict(parse_override(item) for item in args.set))
 
     model_sizes = "each algorithm's own" if args.own_sizes else \
         "single 64x64" if args.single_model_net else "32x32 per dimension"

@@ -5,7 +5,7 @@ installs it where that folder exists); skipped with the reason where ``ros2`` or
 One workspace is built per module (a copy of this tree, as a user's clone would be).
 
 Checked: ``--show-args`` lists every argument with its description; ``namespace`` moves the topics;
-``use_sim_time`` shows on ``ros2 param get``; ``params_file`` reaches the nodes; Ctrl-C leaves a
+``use_sim_time`` shows on ``ros2 param dump``; ``params_file`` reaches the nodes; Ctrl-C leaves a
 checkpoint in ``run_dir`` that the next launch resumes from (same update count and policy version); a
 wrong value stops the launch naming the argument; a killed learner leaves simulator and controller
 running, and with ``respawn_learner`` it comes back and resumes; a robot that is not ours, launched from its
@@ -142,11 +142,9 @@ def test_arguments_take_effect_and_ctrl_c_leaves_a_checkpoint_the_next_launch_re
         wanted = "/robot_a/joint_states;/robot_a/transitions"
         topics = ros2(workspace, "topic", "list", "--no-daemon", until=wanted)
         assert all(t in topics for t in wanted.split(";")), topics
-        sim_time = ros2(workspace, "param", "get", "--no-daemon", "/robot_a/learner", "use_sim_time", until="True")
-        assert "True" in sim_time, sim_time
-        overrides = ros2(workspace, "param", "get", "--no-daemon", "/robot_a/learner", "agent_overrides",
-                         until="min_replay: 32")
-        assert "min_replay: 32" in overrides, overrides
+        dumped = ros2(workspace, "param", "dump", "--no-daemon", "/robot_a/learner",
+                      until="use_sim_time: true;min_replay: 32")
+        assert "use_sim_time: true" in dumped and "min_replay: 32" in dumped, dumped
         assert wait_for(proc, "]: checkpoint checkpoint-", 120, seen), "".join(seen)  # the periodic one
     finally:
         stop(proc, seen)

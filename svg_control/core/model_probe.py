@@ -49,11 +49,13 @@ class ModelProbe:
         # per horizon: the scored rollouts' squared errors and squared changes per dimension, and their sums
         self.scored: dict[int, deque[torch.Tensor]] = {k: deque() for k in self.horizons}
         self.totals: dict[int, torch.Tensor] = {}
+        self.latest: dict[str, float] | None = None  # errors() until the next observed transition
 
     @torch.no_grad()
     def observe(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor, episode_ends: bool) -> None:
         """Advance every rollout in flight (and a new one from ``obs``) by the action taken; score those that
         reached a horizon against ``next_obs``."""
+        self.latest = None
         self.starts.insert(0, obs)
         self.predicted.insert(0, obs)
         states = torch.stack(self.predicted)
@@ -73,10 +75,15 @@ class ModelProbe:
             self.totals[k] -= self.scored[k].popleft()
 
     def errors(self) -> dict[str, float]:
-        """``model_error_<k>`` for each horizon with a scored rollout and a nonzero change."""
+        """``model_error_<k>`` for each horizon with a scored rollout and a nonzero change. Kept until the next
+        transition arrives: the learner reads it after every update, and between transitions neither the sums
+        nor the learner's scale of state changes move."""
+        if self.latest is not None:
+            return dict(self.latest)
         out = {}
         for k, totals in self.totals.items():
             error, change = (totals * self.scale().to(totals).pow(-2)).sum(-1).tolist()
             if change > 0.0:
                 out[f"model_error_{k}"] = error / change
-        return out
+        self.latest = out
+        return dict(out)
