@@ -66,6 +66,8 @@ def cells(task: str) -> list[Cell]:
         # half of each critic batch from one-step model rollouts under the current policy (MBPO's branched
         # rollouts) from update 1000: the model serves the critic long before it enters the policy's estimate
         Cell("sac-svg-md50", task, "sac-svg", {"model_data_fraction": 0.5}),
+        # a quarter: less of the model's error in the critic's targets
+        Cell("sac-svg-md25", task, "sac-svg", {"model_data_fraction": 0.25}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing
