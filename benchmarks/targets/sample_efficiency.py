@@ -13,7 +13,8 @@ peer starts over: resuming it would mean unpickling its replay buffer). A finish
 which is what the table reads and what gets committed.
 
 The learners (:data:`LEARNERS`): ``ours`` is the shipped default learner; ``ours-nomodel`` is the same learner
-with no model in the policy's estimate (H = 0); ``sac`` is stable-baselines3's SAC with its defaults
+with no model (H = 0, no model data); ``ours-modeldata`` the default with half of each critic batch from
+model rollouts; ``sac`` is stable-baselines3's SAC with its defaults
 (``benchmarks/peers.py``). The table reports, per task and learner: the median first evaluation step at or above
 the task's target (a seed that never gets there counts as never; the median is finite only when more than half
 the seeds did), the median wall seconds to it, the return at the budget, collapses (an evaluation below half
@@ -67,7 +68,10 @@ class LearnerSpec:
 
 LEARNERS: dict[str, LearnerSpec] = {
     "ours": LearnerSpec("sac-svg", {}, "the shipped default learner"),
-    "ours-nomodel": LearnerSpec("sac-svg", {"model_horizon": 0}, "the same learner, no model in the policy's estimate"),
+    "ours-nomodel": LearnerSpec("sac-svg", {"model_horizon": 0, "model_data_fraction": 0.0},
+                                "the same learner with no model: none in the policy's estimate, no model data"),
+    "ours-modeldata": LearnerSpec("sac-svg", {"model_data_fraction": 0.5},
+                                  "the default with half of each critic batch from model rollouts (MBPO)"),
     "sac": LearnerSpec("peer:sac", {}, "stable-baselines3 SAC, its defaults"),
 }
 
