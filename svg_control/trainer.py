@@ -5,7 +5,8 @@ update per environment step), so benchmark and paper-figure numbers describe
 the product. Output directory layout::
 
     DIR/config.yaml       resolved run settings and hyperparameters
-    DIR/metrics.jsonl     one JSON object per evaluation
+    DIR/metrics.jsonl     one JSON object per evaluation: step, wall_s, the evaluation return, counters,
+                          the latest losses, and update_ms (wall ms per update since the last evaluation)
     DIR/checkpoints/      agent checkpoints (safetensors + latest.json)
     DIR/policy.safetensors  the final policy, loadable by `eval`, `render` and the controller
 """
@@ -168,6 +169,8 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
         if settings.from_bag:
             learn_from_bag(agent, Path(settings.from_bag), progress)
 
+    since = {"updates": agent.updates, "seconds": agent.update_seconds}  # the last evaluation's counters
+
     def log_eval() -> None:
         returns = evaluate_policy(agent.policy, eval_task, settings.eval_episodes)
         record = {
@@ -176,6 +179,10 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
             "episodes": agent.episode_count, "updates": agent.updates, "policy_version": agent.policy_version,
             "nonfinite_skips": agent.nonfinite_skips, **{k: round(v, 6) for k, v in agent.last_losses.items()},
         }
+        if agent.updates > since["updates"]:  # wall ms per update since the last evaluation
+            record["update_ms"] = round(1e3 * (agent.update_seconds - since["seconds"])
+                                        / (agent.updates - since["updates"]), 3)
+        since.update(updates=agent.updates, seconds=agent.update_seconds)
         records.append(record)
         with metrics_path.open("a") as f:
             f.write(json.dumps(record) + "\n")

@@ -55,6 +55,7 @@ def test_train_writes_the_documented_outputs(run300):
     assert [r["episodes"] for r in recs] == [0, 2, 4, 6]
     assert recs[-1]["nonfinite_skips"] == 0 and recs[-1]["policy_version"] == recs[-1]["updates"]
     assert all(r["wall_s"] >= 0 for r in recs) and recs[-1]["wall_s"] >= recs[1]["wall_s"]
+    assert "update_ms" not in recs[0] and all(r["update_ms"] > 0 for r in recs[1:])  # 0 updates: no cost to report
     ckpt = out / "checkpoints"
     assert (ckpt / "latest.json").exists() and list(ckpt.glob("checkpoint-*.safetensors"))
     assert json.loads((ckpt / "latest.json").read_text())["counters"]["env_steps"] == 300

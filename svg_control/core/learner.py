@@ -19,6 +19,7 @@ the loss as a closure so that either way can differentiate it.
 """
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
@@ -169,6 +170,8 @@ class Learner:
         self.policy_version = 0
         self.episode_count = 0
         self.nonfinite_skips = 0
+        #: wall seconds spent in :meth:`update` by this process (not checkpointed): the cost per update a run reports
+        self.update_seconds = 0.0
         self.last_losses: dict[str, float] = {}
         #: set by ``algos.make_learner`` when ``compile_update`` is on (``core/compiled_update.py``)
         self.compiled_update: Callable[[Batch, dict[str, torch.Tensor], bool], Report] | None = None
@@ -262,6 +265,7 @@ class Learner:
         """One full update (model, then critic, then policy); {} while the buffer is filling."""
         if not self.ready():
             return {}
+        start = time.perf_counter()
         c = self.config
         batch = self.replay.sample(c.batch_size, self.rng, self.device, self.dtype, c.recent_fraction, c.recent_window)
         batch = self.extend_batch(batch)
@@ -270,7 +274,9 @@ class Learner:
         report = self._run_compiled(batch, noise, policy_steps) if self.compiled_update is not None else None
         if report is None:
             report = self.update_body(batch, noise, policy_steps, self.eager_step)
-        return self._record(report)
+        values = self._record(report)
+        self.update_seconds += time.perf_counter() - start
+        return values
 
     def update_body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool, step: Step) -> Report:
         """Model, critic, policy: each a step on a loss. Returns the losses and, per network, ``<name>_ok``.
