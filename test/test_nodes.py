@@ -373,6 +373,26 @@ def test_learner_trains_publishes_checkpoints_and_resumes(ros, probe, tmp_path):
     assert (tmp_path / "config.yaml").read_text() == recorded
 
 
+def test_a_learner_that_falls_behind_drops_updates_and_its_books_balance(ros, probe):
+    """A burst far beyond ``max_backlog``: updates are dropped and counted, and once the learner has caught up the
+    updates it made, plus those dropped, plus the budget left, are exactly the updates it owed."""
+    learner = ros.make(LearnerNode, {"task": "point_mass", "nice": 0, "max_backlog": 3, "updates_per_transition": 1.5,
+                                     "agent_overrides": "{min_replay: 16, batch_size: 16}", **FAST})
+    pub = probe.create_publisher(Float64MultiArray, "transitions", qos.TRANSITIONS)
+    assert ros.spin_until(lambda: pub.get_subscription_count() > 0)
+    layout = TransitionCodec(SPEC).layout
+    for t in rollout(200):
+        pub.publish(messages.array_msg(t.to_array(), layout))
+    assert ros.spin_until(lambda: probe.diag("/learner", "transitions", 0) == 200 and not learner.queue
+                          and learner.budget < 1.0, 60.0), probe.diagnostics
+    made = learner.agent.updates - learner.start_updates
+    assert learner.dropped_updates > 0 and made > 0
+    assert learner.owed_updates == pytest.approx(1.5 * (200 - 15))  # from the transition that readied the replay
+    assert made + learner.dropped_updates + learner.budget == pytest.approx(learner.owed_updates)
+    assert ros.spin_until(lambda: probe.diag("/learner", "updates_owed", 0) == pytest.approx(learner.owed_updates))
+    ros.remove(learner)
+
+
 def test_learner_run_dir_logs_the_online_curve_and_refuses_another_run(ros, probe, tmp_path):
     """Episode returns from the transitions go to metrics.jsonl (plottable); another task's learner is refused
     on the same directory; resume false moves the run aside instead of deleting it."""

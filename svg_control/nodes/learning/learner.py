@@ -11,7 +11,9 @@ take just one message per update, and the reader queue would overflow). A traini
 agent: it moves queued transitions into the replay buffer, then spends the update budget (each
 transition adds ``updates_per_transition``). Budget beyond ``max_backlog`` updates is dropped and
 counted (``updates_dropped``): a learner that cannot keep up stays current instead of falling ever
-further behind; the diagnostics show ``updates_per_s`` next to ``transitions_per_s``.
+further behind; the diagnostics show ``updates_per_s`` next to ``transitions_per_s``. The books balance:
+the updates this process made, plus those dropped, plus the budget not yet spent, are the updates owed
+(``updates_owed``: ``updates_per_transition`` for every transition stored once the replay was ready).
 
 Pacing: ``learner_backlog`` (std_msgs/Int64) carries the transitions received whose updates are not
 done yet (queued + owed). A lockstep simulator with ``learner_lead`` > 0 holds its next step while that
@@ -114,6 +116,8 @@ class LearnerNode(Node):
         self.received = 0
         self.malformed = 0
         self.dropped_updates = 0
+        self.owed_updates = 0.0
+        self.start_updates = self.agent.updates  # a resumed run's updates were owed by the run before
         self.published_version = -1
         self.publications = 0
         self.checkpoints = 0
@@ -182,8 +186,8 @@ class LearnerNode(Node):
         a = self.agent
 
         def extra() -> dict:
-            return {"updates": a.updates, "policy_version": a.policy_version, "nonfinite_skips": a.nonfinite_skips,
-                    **a.last_losses}
+            return {"updates": a.updates, "updates_dropped": self.dropped_updates, "updates_owed": self.owed_updates,
+                    "policy_version": a.policy_version, "nonfinite_skips": a.nonfinite_skips, **a.last_losses}
 
         try:
             self.episode_log.add(transition.actor_id, float(transition.reward),
@@ -234,6 +238,7 @@ class LearnerNode(Node):
                 continue
             if self.agent.ready():
                 self.budget += upt
+                self.owed_updates += upt
         if self.budget > backlog:
             excess = int(self.budget - backlog)
             self.dropped_updates += excess
@@ -291,7 +296,8 @@ class LearnerNode(Node):
         values: dict[str, object] = {
             "task": self.spec.name, "algo": self.p["algo"], "threads": self.threads, "transitions": self.received,
             "transitions_per_s": t_rate, "updates": a.updates, "updates_per_s": u_rate,
-            "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "backlog": self.budget,
+            "update_ms": self.update_ms, "updates_dropped": self.dropped_updates, "updates_owed": self.owed_updates,
+            "backlog": self.budget,
             "backlog_transitions": self.reported_backlog,
             "queued": len(self.queue), "transitions_dropped": self.dropped_transitions,
             "replay_size": len(a.replay), "policy_version": a.policy_version,
