@@ -409,3 +409,26 @@ def test_a_model_ensemble_learns_the_point_mass_and_round_trips(tmp_path):
     single, _ = learner(seed=3, batch_size=64, min_replay=64)
     with pytest.raises(CheckpointError, match="model"):
         load_checkpoint(single, tmp_path)
+
+
+def test_model_layer_norm_and_activation_shape_the_model_and_round_trip(tmp_path):
+    """DHMBPO's model: a LayerNorm before each hidden activation, SiLU; a checkpoint restores it, and one of
+    the default model is refused by name."""
+    agent, task = learner(seed=1, model_layer_norm=True, model_activation="silu")
+    layers = list(agent.model.net)
+    assert [m.normalized_shape[0] for m in layers if isinstance(m, torch.nn.LayerNorm)] == SMALL["model_hidden"]
+    assert sum(isinstance(m, torch.nn.SiLU) for m in layers) == len(SMALL["model_hidden"])
+    assert not any(isinstance(m, torch.nn.ReLU) for m in layers)
+    assert any(isinstance(m, torch.nn.ReLU) for m in agent.policy.net)  # the other networks keep theirs
+    run(agent, task, 60)
+    assert agent.nonfinite_skips == 0
+    save_checkpoint(agent, tmp_path)
+    other, _ = learner(seed=4, model_layer_norm=True, model_activation="silu")
+    assert load_checkpoint(other, tmp_path)
+    obs, act = torch.randn(8, 2), torch.rand(8, 1)
+    torch.testing.assert_close(other.model.mean_and_std(obs, act), agent.model.mean_and_std(obs, act))
+    plain, _ = learner(seed=4)
+    with pytest.raises(CheckpointError, match="model"):
+        load_checkpoint(plain, tmp_path)
+    with pytest.raises(ValueError, match="model_activation"):
+        build_config("sac-svg", {"model_activation": "gelu"})

@@ -141,10 +141,7 @@ class Learner:
         c = config
         self.policy = build_policy(spec, c)
         self.obs_norm = self.policy.obs_norm
-        self.model = DynamicsModel(
-            spec.obs_dim, spec.act_dim, c.model_hidden, per_dimension=c.model_per_dimension, noise=c.model_noise,
-            activation=c.activation, obs_norm=self.obs_norm, action_center=self.policy.action_center,
-            action_scale=self.policy.action_scale, ensemble=c.model_ensemble)
+        self.model = self.build_model()
         self.critic = self.build_critic()
         self.critic_target = make_target(self.critic) if self.critic is not None else None
         self.reward_model: RewardModel | None = None
@@ -177,6 +174,16 @@ class Learner:
         self.compiled_update: Callable[[Batch, dict[str, torch.Tensor], bool], Report] | None = None
 
     # -- networks -------------------------------------------------------------------------------------------
+    def build_model(self, activation: str | None = None, **options: Any) -> DynamicsModel:
+        """The dynamics model from the settings, sharing the observation normaliser; an algorithm with model
+        settings of its own passes them (``activation``, else the networks' shared one, and the other
+        keyword arguments of :class:`DynamicsModel`)."""
+        c, spec = self.config, self.spec
+        return DynamicsModel(
+            spec.obs_dim, spec.act_dim, c.model_hidden, per_dimension=c.model_per_dimension, noise=c.model_noise,
+            activation=activation or c.activation, obs_norm=self.obs_norm, action_center=self.policy.action_center,
+            action_scale=self.policy.action_scale, ensemble=c.model_ensemble, **options)
+
     def build_critic(self) -> nn.Module | None:
         """The critic network ``critic_kind`` names (None, V(s) or Q(s, a)), sharing the observation normaliser."""
         c, spec = self.config, self.spec

@@ -49,6 +49,8 @@ class DynamicsModel(TransitionModel):
     found as accurate and faster (docs/DESIGN.md). ``noise="additive"`` learns one noise scale per
     dimension (the paper's model); ``"heteroscedastic"`` learns sigma(s, a).
 
+    ``layer_norm`` puts a LayerNorm before each hidden activation, as DHMBPO's model has (Kubo et al. 2025).
+
     ``ensemble=K`` (> 1, single networks only) trains K independently initialised networks on the same
     batches, each on its own likelihood, and predicts with their mean, so that a value gradient through the
     model follows less of one network's error off the data (MBPO and DHMBPO use ensembles). Opt-in: why
@@ -69,6 +71,7 @@ class DynamicsModel(TransitionModel):
         action_scale: torch.Tensor | None = None,
         min_log_std: float = -8.0,
         ensemble: int = 1,
+        layer_norm: bool = False,
     ) -> None:
         super().__init__()
         if noise not in ("additive", "heteroscedastic"):
@@ -88,11 +91,11 @@ class DynamicsModel(TransitionModel):
         heads = 2 if noise == "heteroscedastic" else 1
         in_dim = obs_dim + act_dim
         if per_dimension:
-            self.net: nn.Module = BatchedMLP(obs_dim, in_dim, hidden, heads, activation)
+            self.net: nn.Module = BatchedMLP(obs_dim, in_dim, hidden, heads, activation, layer_norm=layer_norm)
         elif ensemble > 1:
-            self.net = BatchedMLP(ensemble, in_dim, hidden, obs_dim * heads, activation)
+            self.net = BatchedMLP(ensemble, in_dim, hidden, obs_dim * heads, activation, layer_norm=layer_norm)
         else:
-            self.net = mlp(in_dim, hidden, obs_dim * heads, activation)
+            self.net = mlp(in_dim, hidden, obs_dim * heads, activation, layer_norm=layer_norm)
         self.log_std = nn.Parameter(torch.full((obs_dim,), -1.0))  # normalised units
 
     def _normalised_outputs(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

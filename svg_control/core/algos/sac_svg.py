@@ -31,7 +31,9 @@ from torch import nn
 from ..config import AgentConfig, check_at_least, check_choice, check_finite, check_positive, check_widths
 from ..critic import TwinQCritic
 from ..learner import Batch, Learner, Report, Step
+from ..model import DynamicsModel
 from ..model_data import ModelDataBuffer
+from ..networks import ACTIVATIONS
 from ..termination_model import TerminationModel
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -98,6 +100,10 @@ class SACSVGConfig(AgentConfig):
     #: K > 1 single-network models trained side by side, the policy's rollout through their mean
     #: (``core/model.py``); 1 is one network
     model_ensemble: int = 1
+    #: a LayerNorm before each hidden activation of the model, as DHMBPO's model (Kubo et al. 2025)
+    model_layer_norm: bool = False
+    #: the model's hidden activation (DHMBPO's is "silu"); None: ``activation``, the other networks' one
+    model_activation: str | None = None
     #: the share of each critic minibatch drawn from model-generated transitions: MBPO's branched rollouts
     #: (Janner et al. 2019), DHMBPO's distribution rollouts (Kubo et al. 2025); 0 keeps the critic on real
     #: transitions only, as SAC-SVG(H)
@@ -121,6 +127,8 @@ class SACSVGConfig(AgentConfig):
         check_finite(self, ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr"))
         check_at_least(self, ("model_warmup", "model_ramp", "model_horizon"), 0)
         check_choice(self, "termination", ("learned", "known", "none"))
+        if self.model_activation is not None:
+            check_choice(self, "model_activation", tuple(ACTIVATIONS))
         check_at_least(self, ("model_ensemble", "model_rollout_length", "model_rollout_every",
                               "model_data_refreshes"), 1)
         check_at_least(self, ("model_data_warmup",), 0)
@@ -153,6 +161,10 @@ class SACSVG(Learner):
         if c.model_data_fraction > 0.0:
             capacity = c.batch_size * c.model_rollout_every * c.model_data_refreshes
             self.model_data = ModelDataBuffer(spec.obs_dim, spec.act_dim, capacity, self.device, self.dtype)
+
+    def build_model(self, activation: str | None = None, **options: Any) -> DynamicsModel:
+        c = self.config
+        return super().build_model(activation or c.model_activation, layer_norm=c.model_layer_norm, **options)
 
     def learning_rate(self, name: str) -> float:
         return self.config.alpha_lr if name == "alpha" else super().learning_rate(name)
