@@ -410,3 +410,17 @@ def test_observation_normalisation_follows_the_data_only_where_it_is_on(normaliz
     assert agent.policy.obs_norm is norm and float(agent.model.delta_norm.count) == 60
     obs = torch.tensor([[0.7, -0.3]], dtype=torch.float32)
     assert torch.allclose(norm.normalize(obs), obs, atol=1e-5) != normalize  # the std carries an eps of 1e-6
+
+
+def test_normalize_until_freezes_the_statistics_after_that_many_steps():
+    """Each stored transition folds its s and s' in until ``normalize_until`` env steps; then they stay as they
+    were, while the model's state-change statistics go on following the data."""
+    task = point_mass()
+    cfg = build_config("sac-svg", {"normalize_until": 25, "min_replay": 1000})
+    agent = make_learner("sac-svg", task.spec, task.reward_torch, cfg, seed=0)
+    run(agent, task, 25)
+    frozen = (agent.obs_norm.mean.clone(), agent.obs_norm.std.clone())
+    assert float(agent.obs_norm.count) == 50  # s and s' of 25 transitions
+    run(agent, task, 35, seed=1)
+    assert float(agent.obs_norm.count) == 50 and float(agent.model.delta_norm.count) == 60
+    assert torch.equal(agent.obs_norm.mean, frozen[0]) and torch.equal(agent.obs_norm.std, frozen[1])

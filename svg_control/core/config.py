@@ -78,6 +78,9 @@ class AgentConfig:
     #: barely moves while data is gathered (cos theta of a balanced pole) is divided by a tiny std, so its
     #: input grows large and keeps shifting once the state does move
     normalize_observations: bool = True
+    #: env steps after which the normalisation statistics stop moving (0: they follow all data): the inputs
+    #: the critic and the policy have learned on keep their meaning while the data's distribution moves
+    normalize_until: int = 0
     #: run each update as one torch.compile'd function (``core/compiled_update.py``): the same steps, fewer and
     #: fused kernels; equal to the eager update up to float rounding, not bit for bit. Only algorithms whose
     #: update has no host-side branching implement it (``Learner.compilable``)
@@ -105,7 +108,7 @@ class AgentConfig:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
         if not 0.0 < self.polyak <= 1.0:
             raise ValueError(f"polyak must be in (0, 1], got {self.polyak}")
-        check_at_least(self, ("policy_warmup",), 0)
+        check_at_least(self, ("policy_warmup", "normalize_until"), 0)
         check_at_least(self, ("min_replay",), 1)
         check_choice(self, "model_noise", ("additive", "heteroscedastic"))
 

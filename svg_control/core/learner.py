@@ -238,7 +238,8 @@ class Learner:
         self.model_probe.observe(*self.as_tensors(t.obs, t.action, t.next_obs), t.terminated or t.truncated)
         self.replay.add(t, self.episode_count)
         pair = np.stack([t.obs, t.next_obs]).astype(np.float64, copy=False)
-        if self.config.normalize_observations:
+        c = self.config
+        if c.normalize_observations and (c.normalize_until == 0 or self.env_steps < c.normalize_until):
             self.obs_norm.update(pair)
         self.model.delta_norm.update(pair[1:] - pair[:1])
         self.env_steps += 1
