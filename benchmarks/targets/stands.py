@@ -68,6 +68,9 @@ def cells(task: str) -> list[Cell]:
         Cell("sac-svg-md50", task, "sac-svg", {"model_data_fraction": 0.5}),
         # a quarter: less of the model's error in the critic's targets
         Cell("sac-svg-md25", task, "sac-svg", {"model_data_fraction": 0.25}),
+        # the cart-pole's base fix candidate: observation statistics frozen after 2000 steps and SB3's initial
+        # temperature; on the cart-pole it balances as raw observations with alpha_init 1 do
+        Cell("sac-svg-freeze2k-alpha1", task, "sac-svg", {"normalize_until": 2000, "alpha_init": 1.0}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing
