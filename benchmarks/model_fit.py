@@ -120,7 +120,6 @@ def main() -> None:
     print(f"{args.run}: {replay.size} transitions, {len(train)} to fit on, {len(held)} held out "
           f"(every fifth episode); {args.updates} model steps per variant")
     batches = np.random.default_rng(args.seed).choice(train, (args.updates, source.config.batch_size))
-    held_batch = None
     header = " | ".join(f"error_{k}" for k in HORIZONS)
     print(f"| variant | held-out NLL | {header} | ms per step |")
     print("|---|---|" + "---|" * len(HORIZONS) + "---|")

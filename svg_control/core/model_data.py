@@ -41,9 +41,9 @@ class ModelDataBuffer:
         if n > self.capacity:
             transitions = {name: transitions[name][-self.capacity:] for name in FIELDS}
             n = self.capacity
-        idx = (self.next_index + torch.arange(n)) % self.capacity
+        idx = (self.next_index + torch.arange(n, device=self.data["obs"].device)) % self.capacity
         for name in FIELDS:
-            self.data[name][idx.to(self.data[name].device)] = transitions[name].to(self.data[name].dtype)
+            self.data[name][idx] = transitions[name].to(self.data[name].dtype)
         self.next_index = (self.next_index + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 

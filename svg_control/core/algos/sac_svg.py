@@ -5,7 +5,7 @@ code: facebookresearch/svg. SAC (Haarnoja et al. 2018) learns the critics and th
 follows the SVG(1) step of Heess et al. 2015 (eq. 13) carried H model steps. One update, in order:
 
 * model: maximise log p(s' | s, a) on replayed transitions; a learned termination model p(d | s, a, s');
-* critics, on real transitions only (the model never feeds them), a' ~ pi(.|s'):
+* critics, on real transitions (by default; ``model_data_fraction`` mixes in the model's, as MBPO), a' ~ pi(.|s'):
   y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')),  loss = mean_i mse(Q_i(s, a), y);
 * policy, from replayed s_0 with a_h = pi(s_h, eta_h) and s_{h+1} = s_h + f(s_h, a_h) (+ sigma xi_0 at h = 0,
   the replayed transition's inferred model noise), maximise
