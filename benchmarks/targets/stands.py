@@ -68,6 +68,12 @@ def cells(task: str) -> list[Cell]:
         Cell("sac-svg-md50", task, "sac-svg", {"model_data_fraction": 0.5}),
         # a quarter: less of the model's error in the critic's targets
         Cell("sac-svg-md25", task, "sac-svg", {"model_data_fraction": 0.25}),
+        # the model data drawn from five members with DHMBPO's layers (LayerNorm, SiLU), which fitted offline
+        # predict with 30-40 % less held-out k-step error than one network (docs/RESULTS.md, "Which model");
+        # compiled, as the five members cost 4.4x the model step
+        Cell("sac-svg-md50-e5ln", task, "sac-svg",
+             {"compile_update": True, "model_data_fraction": 0.5, "model_ensemble": 5, "model_layer_norm": True,
+              "model_activation": "silu"}),
         # the cart-pole's base fix candidate: observation statistics frozen after 2000 steps and SB3's initial
         # temperature; on the cart-pole it balances as raw observations with alpha_init 1 do
         Cell("sac-svg-freeze2k-alpha1", task, "sac-svg", {"normalize_until": 2000, "alpha_init": 1.0}),
