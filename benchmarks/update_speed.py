@@ -78,7 +78,8 @@ def cpu_time_per_call(fn, repeats: int, blocks: int = 5) -> float:
 
 
 def time_agent(algo: str, batch: int, repeats: int, overrides: dict, own_sizes: bool = False) -> dict[str, float]:
-    agent = filled_agent(algo, batch, overrides, own_sizes=own_sizes)
+    """CPU seconds per call of the eager update and its parts (sac-svg compiles by default: not here)."""
+    agent = filled_agent(algo, batch, {"compile_update": False, **overrides}, own_sizes=own_sizes)
     sample = agent.prepare_batch(agent.replay.sample(batch, agent.rng))
     noise = agent.draw_noise(sample, policy_steps=True)
     weights, outputs = agent.importance_weights(sample)

@@ -86,6 +86,12 @@ class LogProgress(Progress):
         print(", ".join(parts), file=self.stream, flush=True)
 
 
+def message(line: str, stream: TextIO | None = None) -> None:
+    """Print ``line`` (stderr by default) beside a live bar without breaking it: the bar is cleared, the line
+    printed and the bar drawn again below it."""
+    tqdm.write(line, file=sys.stderr if stream is None else stream)
+
+
 def progress_display(total: int, desc: str, *, unit: str = "step", initial: int = 0, enabled: bool = True,
              stream: TextIO | None = None) -> Progress:
     """The progress display for a loop of ``total`` units (``initial`` already done) writing to ``stream``

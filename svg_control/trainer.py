@@ -32,7 +32,7 @@ from .core.serialization import load_policy_bytes, policy_to_bytes
 from .core.settings import build_config, recorded_settings
 from .core.task import Task
 from .core.transition import Transition
-from .progress import progress_display
+from .progress import message, progress_display
 from .tasks.registry import make_task
 
 EVAL_SEED_BASE = 1_000_000  # evaluation episodes never share seeds with training episodes
@@ -150,6 +150,9 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     agent, task, eval_task = build_agent(settings)  # unknown task/algo fails here, before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if agent.compiled_update is not None:  # a relaunch in this directory loads the compiled code
+        agent.compiled_update.keep_cache_in(out)
+        agent.compiled_update.announce = message if progress else None
     ckpt_dir = out / "checkpoints"
     records: list[dict] = []
     metrics_path = out / "metrics.jsonl"

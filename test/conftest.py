@@ -1,8 +1,17 @@
-"""Shared fixtures: one torch thread (2-core CI machine) and a float64 switch for gradient checks."""
+"""Shared fixtures: one torch thread (2-core CI machine) and a float64 switch for gradient checks.
+
+torch's compiler is switched off for the suite and the processes it starts (``TORCH_COMPILE_DISABLE``, read when
+torch is imported): sac-svg compiles its update by default, and tens of seconds of compiling in every test that
+builds one would double the suite. The compiled update's own tests switch it back on (``compiler``).
+"""
 from __future__ import annotations
 
-import pytest
-import torch
+import os
+
+os.environ.setdefault("TORCH_COMPILE_DISABLE", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -41,3 +50,13 @@ def probe(ros):
     p = ros.add(Probe(ros.context))
     yield p
     ros.remove(p)
+
+
+@pytest.fixture
+def compiler(monkeypatch):
+    """torch's compiler on for one test, in this process and in those it starts."""
+    import torch._dynamo
+
+    monkeypatch.delenv("TORCH_COMPILE_DISABLE", raising=False)
+    with torch._dynamo.config.patch(disable=False):
+        yield

@@ -3,7 +3,9 @@
 Two agents with the same seed and the same stored transitions take the same updates, one eager and one
 compiled; every network, optimiser moment and counter must agree afterwards, for both of SVG(1)-ER's
 estimators. The compiled one must also keep the eager guards: a non-finite batch moves nothing and is
-counted, and ``policy_warmup`` holds the policy still.
+counted, and ``policy_warmup`` holds the policy still. sac-svg compiles by default (the trainer's tests show the
+compiled code kept in the run's directory and loaded again on a second start). The suite runs with torch's compiler off
+(``conftest.py``); this module switches it on.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from svg_control.core.transition import Transition
 
 SMALL = {"policy_hidden": [16, 16], "critic_hidden": [32, 32], "model_hidden": [8, 8], "batch_size": 32,
          "min_replay": 32}
+pytestmark = pytest.mark.usefixtures("compiler")
+
 ESTIMATORS = {
     "paper": {"policy_noise": "inferred", "critic_target": "td"},
     "weight-free": {"policy_noise": "fresh", "critic_target": "model"},
@@ -42,6 +46,7 @@ def twins(overrides: dict, transitions: int = 120, seed: int = 3) -> tuple[Learn
         for agent in agents:
             agent.observe(t)
         obs = task.reset() if result.truncated else result.obs
+    assert agents[0].compiled_update is None and agents[1].compiled_update is not None
     return agents[0], agents[1]
 
 
@@ -106,14 +111,30 @@ def test_compiled_update_honours_the_policy_warmup() -> None:
     assert compiled.policy_version == 2
 
 
-@pytest.mark.parametrize("overrides, message", [({"algo_name": "dpg"}, "svg1-er only"),
-                                                ({"learned_reward": True}, "own torch reward")])
-def test_compile_update_refuses_what_it_does_not_implement(overrides: dict, message: str) -> None:
+@pytest.mark.parametrize("algo", ["svg1-er", "sac-svg"])
+def test_a_learned_reward_learns_with_the_eager_update_and_a_warning(algo: str) -> None:
+    """sac-svg compiles by default, so a task without a torch reward (a task file's learned reward) must still
+    learn: the compiled update does not implement the reward model, the learner says so and stays eager."""
     task = point_mass()
-    algo = overrides.pop("algo_name", "svg1-er")
-    with pytest.raises(ValueError, match=message if algo == "svg1-er" else "compile_update"):
-        make_learner(algo, task.spec, task.reward_torch,
-                     build_config(algo, {**SMALL, **overrides, "compile_update": True}))
+    with pytest.warns(RuntimeWarning, match="own torch reward.*running the eager update"):
+        agent = make_learner(algo, task.spec, None,
+                             build_config(algo, {**SMALL, "learned_reward": True, "compile_update": True}))
+    assert agent.compiled_update is None and agent.reward_model is not None
+
+
+def test_sac_svg_compiles_by_default_and_the_paper_algorithms_do_not() -> None:
+    assert build_config("sac-svg").compile_update is True
+    assert build_config("svg1-er").compile_update is False
+    task = point_mass()
+    assert make_learner("sac-svg", task.spec, task.reward_torch, build_config("sac-svg", SMALL)).compiled_update
+
+
+def test_with_torchs_compiler_off_the_learner_stays_eager() -> None:
+    task = point_mass()
+    with torch._dynamo.config.patch(disable=True):
+        agent = make_learner("sac-svg", task.spec, task.reward_torch, build_config("sac-svg", SMALL))
+    assert agent.compiled_update is None
+
 
 
 def test_an_untraceable_reward_falls_back_to_eager_with_a_warning() -> None:

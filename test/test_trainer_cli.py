@@ -212,3 +212,28 @@ def test_a_run_recorded_before_a_new_option_loads_as_it_was_trained(tmp_path):
     assert settings.overrides["squash_samples"] is False
     assert build_config("sac-svg", settings.overrides).squash_samples is False
     assert build_config("sac-svg").squash_samples is True
+
+
+def test_a_compiled_run_keeps_its_compiled_code_and_a_second_start_there_loads_it(tmp_path, compiler, monkeypatch,
+                                                                                   capsys):
+    """sac-svg's default, here on svg1-er's smaller update: one line before compiling, the compiled code in the
+    run's ``compile_cache``; a second start in the directory, its in-memory compilations forgotten, finds the
+    generated code there instead of generating it again."""
+    import torch
+    from torch._dynamo.utils import counters
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "elsewhere"))  # restored after the test
+    out = tmp_path / "compiled"
+    args = ["train", "--task", "point_mass", "--algo", "svg1-er", "--eval-every", "100", "--steps", "100",
+            "--set", "compile_update=true", "--out", str(out)]
+    hits = []
+    for _ in range(2):  # two starts in the same run directory
+        torch._dynamo.reset()
+        counters.clear()
+        assert main(args) == 0
+        err = capsys.readouterr().err
+        assert err.count("compiling the svg1-er update with torch.compile") == 1, err
+        assert f"cached in {(out / 'compile_cache').resolve()}" in err
+        hits.append(counters["inductor"]["fxgraph_cache_hit"])
+    assert any((out / "compile_cache").iterdir()) and not any((tmp_path / "elsewhere").glob("*"))
+    assert hits[0] == 0 and hits[1] >= 1, hits

@@ -7,7 +7,7 @@ the learner's counters) and prints the updates per transition achieved, the upda
 books balance: made + dropped + the budget not yet spent = owed), the mean of the last ten episode returns at
 5 and at 10 wall minutes, and when that mean first reached the target.
 
-    python -m benchmarks.targets.realtime [--task monoped] [--duration 900] [--variants default,compiled]
+    python -m benchmarks.targets.realtime [--task monoped] [--duration 900] [--variants default,eager]
 
 Variants (:data:`VARIANTS`) are node parameters on top of the shipped defaults. Each launch runs alone, one
 after the other, on the same machine, so their numbers compare; wall times on a shared machine do not compare
@@ -24,8 +24,9 @@ from benchmarks.targets.online_stands import REPO, run_online
 
 #: variant -> ``svg-control launch --param`` values added to the real-time simulator
 VARIANTS: dict[str, list[str]] = {
-    "default": [],  # the shipped defaults: eager update, the cores left after the controller
-    "compiled": ["learner.agent_overrides={compile_update: true}"],  # the update as one compiled function
+    "default": [],  # the shipped defaults: sac-svg's compiled update, the cores left after the controller
+    "eager": ["learner.agent_overrides={compile_update: false}"],  # the update op by op, as before it compiled
+    "compiled": ["learner.agent_overrides={compile_update: true}"],  # compiled, for an algorithm eager by default
     "threads1": ["learner.threads=1"],  # one torch thread
 }
 REALTIME = ["simulator.mode=realtime", "simulator.realtime_factor=1.0"]
@@ -95,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="monoped")
     parser.add_argument("--duration", type=float, default=900.0, help="wall seconds per launch (default 900)")
-    parser.add_argument("--variants", default="default,compiled", help=f"comma-separated of {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", default="default,eager", help=f"comma-separated of {', '.join(VARIANTS)}")
     parser.add_argument("--target", type=float, default=150.0)
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "realtime")
     args = parser.parse_args()

@@ -8,15 +8,20 @@ the eager one. Each network's gradient comes from ``torch.func`` (``torch.autogr
 ``torch.optim.Adam.step`` cannot run inside a full-graph trace), the guard and clipping are the learner's
 ``guarded``, and the target critic's averaging is masked by the critic's ``ok`` instead of branching on it.
 The result equals the eager update up to float rounding (``test/test_compiled_update.py``), not bit for
-bit, so a seeded run differs from its eager twin. Eager stays the default: the first call (and each
-re-trace, when the model horizon changes) spends seconds compiling and needs a C++ compiler.
+bit, so a seeded run differs from its eager twin. The first call, and each call whose inputs differ in shape
+from every earlier one's (the model entering the policy's estimate lengthens the rollout), compiles: tens of
+seconds and a C++ compiler. ``announce`` says so before it starts; :meth:`CompiledUpdate.keep_cache_in` puts
+torch's on-disk caches in the run's directory, so that a relaunch in it loads the compiled code instead of
+compiling again. Where torch's compiler is switched off (``TORCH_COMPILE_DISABLE=1``) the learner stays eager.
 
 Adam is written out (:func:`adam_step`) on the optimiser's own state, so checkpoints, resuming and
 switching between eager and compiled updates all see one optimiser.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,6 +29,9 @@ from torch import nn
 from torch.func import functional_call, grad_and_value
 
 from .learner import Batch, Learner, LossOf, Report, guarded
+
+#: the folder of a run directory that holds torch.compile's caches for that run
+RUN_CACHE = "compile_cache"
 
 AdamState = list[list[torch.Tensor]]  # [params, exp_avg, exp_avg_sq, step], one entry per parameter
 
@@ -113,18 +121,47 @@ class CompiledUpdate:
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
         self.holders = {name: _Closure(module) for name, module in learner.trained_modules().items()}
         self._compiled: Callable[..., Report] = torch.compile(self._body, fullgraph=True, dynamic=False)
-        self.calls = 0  # completed calls: a failure on the first one is a tracing failure
+        self.calls = 0  # completed calls
+        #: called with one line before each compilation (a driver prints or logs it: seconds pass without updates)
+        self.announce: Callable[[str], None] | None = None
+        self.cache_dir: Path | None = None
+        self._signatures: set[tuple] = set()  # the input shapes compiled for
+        #: True while a call compiles: a failure then is a tracing failure, which the learner survives eagerly
+        self.tracing = False
+
+    def keep_cache_in(self, run_dir: str | Path) -> None:
+        """Keep torch.compile's on-disk caches (generated code, built kernels, traced graphs) in the run's
+        directory (its ``compile_cache``), so that a relaunch in it loads its compiled code instead of compiling
+        from scratch. torch reads the place from ``TORCHINDUCTOR_CACHE_DIR`` at each compilation, so this holds
+        for the whole process (one run per process: the trainer, the learner node)."""
+        self.cache_dir = (Path(run_dir) / RUN_CACHE).resolve()
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(self.cache_dir)
 
     def __call__(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool) -> Report:
         """Step the networks in place; the report holds tensors, one host sync when the learner reads it."""
+        signature = (policy_steps, *((k, tuple(v.shape)) for k, v in sorted({**batch, **noise}.items())))
+        self.tracing = signature not in self._signatures
+        if self.tracing and self.announce is not None:
+            where = f"; cached in {self.cache_dir}" if self.cache_dir is not None else ""
+            self.announce(f"compiling the {self.learner.name} update with torch.compile (a first call or a new "
+                          f"rollout length: seconds to a minute{where})")
         optimizers = self.learner.optimizers
         states = {name: adam_state(opt) for name, opt in optimizers.items()}  # per call: a restore replaces them
         hyper = {name: (opt.param_groups[0]["lr"], tuple(opt.param_groups[0]["betas"]), opt.param_groups[0]["eps"])
                  for name, opt in optimizers.items()}
         report = self._compiled(batch, noise, policy_steps, states, hyper)
+        self._signatures.add(signature)
+        self.tracing = False
         self.calls += 1
         return report
 
     def _body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool,
               states: dict[str, AdamState], hyper: dict[str, Any]) -> Report:
         return self.learner.update_body(batch, noise, policy_steps, FunctionalStep(self.holders, states, hyper))
+
+
+def compiler_disabled() -> bool:
+    """torch's compiler is switched off for this process (``TORCH_COMPILE_DISABLE=1``): a compiled update would
+    run its traceable form without compiling, slower than the eager update, so the learner stays eager."""
+    return bool(torch._dynamo.config.disable)

@@ -371,14 +371,15 @@ class Learner:
     def _run_compiled(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool) -> Report | None:
         """The compiled update's report; None if its first call could not compile.
 
-        A task reward that ``torch.compile`` cannot trace must not stop learning: the learner warns once
-        and stays eager. After a first successful call any error is a real one and is raised.
+        A compilation that fails (a task reward that ``torch.compile`` cannot trace, no C++ compiler) must not
+        stop learning: the learner warns once and stays eager. An error in a call that did not compile is a real
+        one and is raised.
         """
         assert self.compiled_update is not None
         try:
             return self.compiled_update(batch, noise, policy_steps)
-        except Exception as exc:  # noqa: BLE001 - any tracing failure; re-raised once it has compiled
-            if getattr(self.compiled_update, "calls", 0):
+        except Exception as exc:  # noqa: BLE001 - any tracing failure; re-raised where nothing was compiling
+            if not getattr(self.compiled_update, "tracing", True):
                 raise
             first_line = str(exc).splitlines()[0] if str(exc) else ""
             warnings.warn(f"compile_update: the update could not be compiled, running eager instead "

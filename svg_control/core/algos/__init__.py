@@ -20,6 +20,8 @@ targets, learned termination).
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from ..config import AgentConfig
@@ -56,16 +58,22 @@ def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: 
     """Build the learner registered as ``algo`` with ``config`` (``settings.build_config``), compiled if it asks.
 
     ``compile_update: true`` wraps the learner's own update body in ``torch.compile``
-    (``core/compiled_update.py``); torch.compile is imported only then.
+    (``core/compiled_update.py``); torch.compile is imported only then, and the update stays eager where torch's
+    compiler is switched off (``TORCH_COMPILE_DISABLE=1``) or the learner has a part the compiled update does not
+    implement (a learned reward): compiling is a speed-up, never a reason not to learn.
     """
     cls = learner_class(algo)
     if config.algo != algo:
         raise ValueError(f"config is for {config.algo!r} but algorithm {algo!r} was requested")
     learner = cls(spec, reward_fn, config, seed, device, termination_fn=termination_fn)
     if config.compile_update:
-        from ..compiled_update import CompiledUpdate
+        from ..compiled_update import CompiledUpdate, compiler_disabled
 
-        learner.compiled_update = CompiledUpdate(learner)
+        if not compiler_disabled():
+            try:
+                learner.compiled_update = CompiledUpdate(learner)
+            except ValueError as exc:  # a part it does not implement (a learned reward): learn, eagerly
+                warnings.warn(f"{exc}; running the eager update", RuntimeWarning, stacklevel=2)
     return learner
 
 

@@ -29,7 +29,8 @@ give every run one): checkpoints every ``checkpoint_every`` updates and at shutd
 (``core.checkpoint``); with ``resume`` the newest one is loaded at start-up and its policy published at
 once, and a directory of another task or algorithm is refused; without it an existing run is moved aside.
 The directory also gets ``config.yaml`` and the online learning curve, ``metrics.jsonl``, one line per
-finished episode (``run_dir.py``), which ``svg-control plot`` draws.
+finished episode (``run_dir.py``), which ``svg-control plot`` draws, and, where the update is compiled (sac-svg's
+default), ``compile_cache``: a relaunch loads the compiled update from it instead of compiling again.
 """
 from __future__ import annotations
 
@@ -106,6 +107,10 @@ class LearnerNode(Node):
         self.episode_log: run_dir.EpisodeLog | None = None
         if self.checkpoint_dir is not None:
             self._open_run_dir(config.to_dict())
+        if self.agent.compiled_update is not None:  # one line before each compilation (no updates meanwhile)
+            self.agent.compiled_update.announce = self.get_logger().info
+            if self.checkpoint_dir is not None:  # a relaunch in the run directory loads the compiled code
+                self.agent.compiled_update.keep_cache_in(self.checkpoint_dir)
         # executor thread -> training thread (deque ops are atomic); bounded: the oldest is dropped (counted)
         self.queue: deque[Transition] = deque(maxlen=self.p["max_queue"])
         self.dropped_transitions = 0
