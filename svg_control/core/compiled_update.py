@@ -145,7 +145,7 @@ class CompiledUpdate:
         if self.tracing and self.announce is not None:
             where = f"; cached in {self.cache_dir}" if self.cache_dir is not None else ""
             self.announce(f"compiling the {self.learner.name} update with torch.compile (a first call or a new "
-                          f"rollout length: seconds to a minute{where})")
+                          f"rollout length; tens of seconds to minutes{where})")
         optimizers = self.learner.optimizers
         states = {name: adam_state(opt) for name, opt in optimizers.items()}  # per call: a restore replaces them
         hyper = {name: (opt.param_groups[0]["lr"], tuple(opt.param_groups[0]["betas"]), opt.param_groups[0]["eps"])
