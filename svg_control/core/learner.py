@@ -369,7 +369,7 @@ class Learner:
                 "policy_ok": ok}
 
     def _run_compiled(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool) -> Report | None:
-        """The compiled update's report; None if its first call could not compile.
+        """The compiled update's report; None if a call that compiles failed (the learner is eager from then on).
 
         A compilation that fails (a task reward that ``torch.compile`` cannot trace, no C++ compiler) must not
         stop learning: the learner warns once and stays eager. An error in a call that did not compile is a real
