@@ -20,7 +20,6 @@ targets, learned termination).
 """
 from __future__ import annotations
 
-import os
 import warnings
 
 import torch
@@ -67,8 +66,7 @@ def make_learner(algo: str, spec: TaskSpec, reward_fn: RewardFn | None, config: 
     if config.algo != algo:
         raise ValueError(f"config is for {config.algo!r} but algorithm {algo!r} was requested")
     learner = cls(spec, reward_fn, config, seed, device, termination_fn=termination_fn)
-    # torch's own switch, read before importing the compiler (seconds of start-up a process switched off saves)
-    if config.compile_update and os.environ.get("TORCH_COMPILE_DISABLE") != "1":
+    if config.compile_update:
         from ..compiled_update import CompiledUpdate, compiler_disabled
 
         if not compiler_disabled():
