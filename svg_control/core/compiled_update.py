@@ -121,7 +121,6 @@ class CompiledUpdate:
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
         self.holders = {name: _Closure(module) for name, module in learner.trained_modules().items()}
         self._compiled: Callable[..., Report] = torch.compile(self._body, fullgraph=True, dynamic=False)
-        self.calls = 0  # completed calls
         #: called with one line before each compilation (a driver prints or logs it: seconds pass without updates)
         self.announce: Callable[[str], None] | None = None
         self.cache_dir: Path | None = None
@@ -153,7 +152,6 @@ class CompiledUpdate:
         report = self._compiled(batch, noise, policy_steps, states, hyper)
         self._signatures.add(signature)
         self.tracing = False
-        self.calls += 1
         return report
 
     def _body(self, batch: Batch, noise: dict[str, torch.Tensor], policy_steps: bool,
