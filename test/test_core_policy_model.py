@@ -120,7 +120,41 @@ def test_an_ensemble_infers_the_noise_that_reproduces_the_real_transition(float6
     torch.testing.assert_close(model.step(s, a, model.infer_xi(s, a, s_next)), s_next, atol=1e-10, rtol=0)
 
 
+@pytest.mark.parametrize("rows", [51, 48, 2])
+def test_one_member_per_state_runs_each_state_through_its_own_member_alone(float64, rows):
+    """``members="one_per_state"``: the batch split in order into K shares (the last one short where K does
+    not divide it), share k predicted by member k alone, equal to member k rebuilt as a plain network; member
+    k's weights learn from share k's errors only, and every member learns."""
+    model = ensemble_model("heteroscedastic")
+    model.split = True
+    s, a = torch.randn(rows, 4) * 2, torch.randn(rows, 3)
+    share = -(-rows // 3)
+    mean, std = model.mean_and_std(s, a)
+    assert mean.shape == std.shape == (rows, 4)
+    x = torch.cat([model.obs_norm.normalize(s), a], -1)
+    scale = model.delta_norm.std + model.delta_norm.eps
+    for k in range(3):
+        part = slice(k * share, (k + 1) * share)
+        if not x[part].shape[0]:
+            continue
+        out = model.net.member(k)(x[part])
+        torch.testing.assert_close(mean[part], out[:, :4] * scale + model.delta_norm.mean)
+        torch.testing.assert_close(std[part], (out[:, 4:] + model.log_std).clamp(-8.0, 2.0).exp() * scale)
+    # the inferred noise reproduces the real transition through each state's own member
+    s_next = s + 0.1 * torch.randn(rows, 4)
+    torch.testing.assert_close(model.step(s, a, model.infer_xi(s, a, s_next)), s_next, atol=1e-10, rtol=0)
+    mean_z, log_std = model._member_outputs(s, a)
+    (mean_z[:share].sum() + log_std[:share].sum()).backward()  # share 0's outputs only
+    assert float(model.net.weights[0].grad[0].abs().sum()) > 0.0
+    assert float(model.net.weights[0].grad[1:].abs().sum()) == 0.0
+    model.zero_grad()
+    if rows > 2 * share:
+        model.nll_and_mse(s, a, s_next)[0].backward()
+        assert all(float(model.net.weights[0].grad[k].abs().sum()) > 0 for k in range(3))
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [({"ensemble": 0}, ">= 1"),
+                                               ({"ensemble": 3, "members": "some"}, "members"),
                                                ({"ensemble": 3, "per_dimension": True}, "single networks")])
 def test_a_bad_ensemble_is_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

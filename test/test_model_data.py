@@ -60,6 +60,21 @@ def test_an_ensemble_draw_comes_from_one_member_per_state():
     assert len(set(distance.argmin(-1).tolist())) == 3  # every member is drawn from
 
 
+def test_with_one_member_per_state_a_draw_comes_from_the_states_own_member():
+    """``members="one_per_state"``: the batch's k-th share is drawn from member k, the only one that runs."""
+    model = DynamicsModel(2, 1, (8,), per_dimension=False, ensemble=3, min_log_std=-30.0, members="one_per_state")
+    with torch.no_grad():
+        model.log_std.fill_(-30.0)
+    obs, action = torch.randn(200, 2), torch.rand(200, 1)
+    drawn = model.sample_next(obs, action, torch.Generator().manual_seed(0))
+    x = torch.cat([model.obs_norm.normalize(obs), action], -1)
+    scale = model.delta_norm.std + model.delta_norm.eps
+    own = torch.arange(200) // 67
+    expected = torch.stack([obs[i] + model.net.member(int(k))(x[i])[:2] * scale + model.delta_norm.mean
+                            for i, k in enumerate(own)])
+    torch.testing.assert_close(drawn, expected, atol=1e-5, rtol=1e-5)
+
+
 def test_rollouts_fill_the_buffer_after_the_warmup_with_the_tasks_reward():
     agent, task = learner(**MODEL_DATA, model_rollout_length=2)
     run(agent, task, 60)

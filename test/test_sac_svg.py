@@ -209,6 +209,7 @@ def test_target_entropy_model_is_the_target_once_the_model_is_in():
     ({"model_ramp": -1}, "model_ramp"),
     ({"model_ensemble": 0}, "model_ensemble"),
     ({"model_ensemble": 3, "model_per_dimension": True}, "model_ensemble"),
+    ({"model_ensemble_members": "mean"}, "model_ensemble_members"),
 ])
 def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
     with pytest.raises(ValueError, match=field):
@@ -217,7 +218,8 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
 
 SAC_SVG_OPTION_VALUES = {"model_horizon": 2, "target_entropy": -2.0, "target_entropy_model": 0.0, "alpha_lr": 1e-3,
                          "termination": "none", "critic_layer_norm": True, "model_warmup": 100, "model_ramp": 100,
-                         "model_ensemble": 3, "alpha_only_decreases": True, "model_data_fraction": 0.5}
+                         "model_ensemble": 3, "alpha_only_decreases": True, "model_data_fraction": 0.5,
+                         "model_ensemble_members": "one_per_state"}
 
 
 @pytest.mark.parametrize("option", list(SAC_SVG_OPTION_VALUES))
@@ -391,18 +393,21 @@ def test_critic_layer_norm_normalises_every_hidden_layer_of_both_critics_and_rou
         load_checkpoint(plain, tmp_path)
 
 
-def test_a_model_ensemble_learns_the_point_mass_and_round_trips(tmp_path):
-    """Five members (sac-svg's single model network): the policy gets measurably better through their mean,
-    and a checkpoint restores every member; a checkpoint of one network is refused by an ensemble."""
-    agent, task = learner(seed=0, batch_size=64, min_replay=64, model_ensemble=5)
+@pytest.mark.parametrize("members", ["all", "one_per_state"])
+def test_a_model_ensemble_learns_the_point_mass_and_round_trips(tmp_path, members):
+    """Five members (sac-svg's single model network): the policy gets measurably better through their mean
+    or with each state through its own member, and a checkpoint restores every member; a checkpoint of one
+    network is refused by an ensemble."""
+    agent, task = learner(seed=0, batch_size=64, min_replay=64, model_ensemble=5, model_ensemble_members=members)
     assert tuple(agent.model.net.weights[0].shape[:1]) == (5,)
+    assert agent.model.split == (members == "one_per_state")
     untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
     run(agent, task, 800)
     trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
     assert agent.nonfinite_skips == 0
     assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
     save_checkpoint(agent, tmp_path)
-    other, _ = learner(seed=3, batch_size=64, min_replay=64, model_ensemble=5)
+    other, _ = learner(seed=3, batch_size=64, min_replay=64, model_ensemble=5, model_ensemble_members=members)
     assert load_checkpoint(other, tmp_path)
     obs, act = torch.randn(8, 2), torch.rand(8, 1)
     torch.testing.assert_close(other.model.mean_and_std(obs, act), agent.model.mean_and_std(obs, act))

@@ -51,11 +51,21 @@ class DynamicsModel(TransitionModel):
 
     ``layer_norm`` puts a LayerNorm before each hidden activation, as DHMBPO's model has (Kubo et al. 2025).
 
-    ``ensemble=K`` (> 1, single networks only) trains K independently initialised networks on the same
-    batches, each on its own likelihood, and predicts with their mean, so that a value gradient through the
-    model follows less of one network's error off the data (MBPO and DHMBPO use ensembles). Opt-in: why
-    sac-svg leaves it at 1 is in docs/DESIGN.md (Defaults).
+    ``ensemble=K`` (> 1, single networks only) trains K independently initialised networks, each on its own
+    likelihood (MBPO and DHMBPO use ensembles). Opt-in: why sac-svg leaves it at 1 is in docs/DESIGN.md
+    (Defaults). ``members`` says how the members meet the states:
+
+    * ``"all"``: every member on every state; each trains on the whole batch and the model predicts their
+      mean, so that a value gradient through the model follows less of one network's error off the data.
+      K networks' cost.
+    * ``"one_per_state"``: each state through one member (``BatchedMLP.forward_split``: a batch split in order
+      into K shares), in training and in prediction. Each member trains on its own share of the batch (a
+      bootstrap's independence, as each member of MBPO's ensemble sees its own data), and a rollout whose
+      states keep their places keeps its member at every step, as DHMBPO's and PETS's TS rollouts: the policy
+      follows one plausible model per rollout, not a mean no member predicts. One network's cost.
     """
+
+    MEMBERS = ("all", "one_per_state")
 
     def __init__(
         self,
@@ -72,6 +82,7 @@ class DynamicsModel(TransitionModel):
         min_log_std: float = -8.0,
         ensemble: int = 1,
         layer_norm: bool = False,
+        members: str = "all",
     ) -> None:
         super().__init__()
         if noise not in ("additive", "heteroscedastic"):
@@ -80,7 +91,11 @@ class DynamicsModel(TransitionModel):
             raise ValueError(f"model ensemble must be >= 1 networks, got {ensemble}")
         if ensemble > 1 and per_dimension:
             raise ValueError("a model ensemble is of single networks: set model_per_dimension false")
+        if members not in self.MEMBERS:
+            raise ValueError(f"model ensemble members must be one of {self.MEMBERS}, got {members!r}")
         self.ensemble = ensemble
+        #: each state through one member (``members="one_per_state"`` with more than one member)
+        self.split = ensemble > 1 and members == "one_per_state"
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.per_dimension, self.noise = per_dimension, noise
         self.min_log_std = min_log_std
@@ -99,16 +114,18 @@ class DynamicsModel(TransitionModel):
         self.log_std = nn.Parameter(torch.full((obs_dim,), -1.0))  # normalised units
 
     def _normalised_outputs(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean, log std) of the normalised state change: the ensemble's mean, or the one network's."""
+        """(mean, log std) of the normalised state change per state: the ensemble's mean, each state's own
+        member's (``split``), or the one network's."""
         mean_z, log_std = self._member_outputs(obs, action)
-        if self.ensemble > 1:
+        if self.ensemble > 1 and not self.split:
             return mean_z.mean(-2), log_std.mean(-2)
         return mean_z, log_std
 
     def _member_outputs(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean, log std) per member, shaped (..., K, obs_dim) for an ensemble, (..., obs_dim) otherwise."""
+        """(mean, log std) per member, shaped (..., K, obs_dim) for an ensemble of all members on every state,
+        (..., obs_dim) for one network or one member per state."""
         x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
-        out = self.net(x)
+        out = self.net.forward_split(x) if self.split else self.net(x)
         if self.per_dimension:
             mean_z, raw_std = out[..., 0], out[..., 1:].squeeze(-1)
         else:
@@ -128,9 +145,10 @@ class DynamicsModel(TransitionModel):
     def sample_next(self, obs: torch.Tensor, action: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """A next state drawn from the model, s' = s + f_k(s, a) + sigma_k(s, a) xi: for an ensemble from a
         member k drawn per state (MBPO's and DHMBPO's rollouts), so the draws spread as widely as the members
-        disagree, where the mean of :meth:`mean_and_std` would hide their disagreement."""
+        disagree, where the mean of :meth:`mean_and_std` would hide their disagreement. With ``split`` the
+        member is the state's by its place in the batch, and only that member runs."""
         mean_z, log_std = self._member_outputs(obs, action)
-        if self.ensemble > 1:
+        if self.ensemble > 1 and not self.split:
             pick = torch.randint(self.ensemble, mean_z.shape[:-2], generator=generator).to(mean_z.device)
             index = pick[..., None, None].expand(*mean_z.shape[:-2], 1, self.obs_dim)
             mean_z, log_std = mean_z.gather(-2, index).squeeze(-2), log_std.gather(-2, index).squeeze(-2)
@@ -147,10 +165,11 @@ class DynamicsModel(TransitionModel):
     def nll_and_mse(self, obs: torch.Tensor, action: torch.Tensor,
                     next_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``loss`` with the squared error as a tensor (no host sync: the compiled update traces this). An
-        ensemble's members each fit the target on their own (the mean of their likelihoods), not as a mean."""
+        ensemble's members each fit the target on their own (the mean of their likelihoods), not as a mean;
+        with ``split`` each on its own share of the batch."""
         mean_z, log_std = self._member_outputs(obs, action)
         target_z = self.delta_norm.normalize(next_obs - obs)
-        if self.ensemble > 1:
+        if self.ensemble > 1 and not self.split:
             target_z = target_z.unsqueeze(-2)
         err = target_z - mean_z
         nll = 0.5 * (err / torch.exp(log_std)) ** 2 + log_std + 0.5 * math.log(2 * math.pi)

@@ -95,6 +95,25 @@ class BatchedMLP(nn.Module):
         h = self.forward_members(x.reshape(-1, x.shape[-1]))
         return h.transpose(0, 1).reshape(*lead, self.n_nets, h.shape[-1])  # (..., K, out)
 
+    def forward_split(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., in) -> (..., out), each row through one member: the rows, flattened, split in order into K
+        equal shares (row i through member i // ceil(B / K), the last share padded), one share per member.
+
+        One network's cost for the whole batch where :meth:`forward` costs K: an ensemble that sends each
+        state through one member (a member per rollout, as DHMBPO's and PETS's TS rollouts) needs no more.
+        Which member a row meets depends on its position only, so a batch drawn at random meets random
+        members, and a rollout that keeps its rows in place keeps each row's member.
+        """
+        lead, width = x.shape[:-1], x.shape[-1]
+        flat = x.reshape(-1, width)
+        rows = flat.shape[0]
+        share = -(-rows // self.n_nets)
+        pad = share * self.n_nets - rows
+        if pad:
+            flat = torch.cat([flat, flat.new_zeros(pad, width)])
+        h = self.forward_members(flat.reshape(self.n_nets, share, width))
+        return h.reshape(self.n_nets * share, h.shape[-1])[:rows].reshape(*lead, h.shape[-1])
+
     def member(self, k: int) -> nn.Sequential:
         """Member k as a plain ``mlp`` with a copy of its weights (equal outputs and gradients)."""
         net = mlp(self.in_dim, self.hidden, self.out_dim, self.activation, self.layer_norm)

@@ -8,7 +8,7 @@ follows the SVG(1) step of Heess et al. 2015 (eq. 13) carried H model steps. One
 * critics, on real transitions (by default; ``model_data_fraction`` mixes in the model's, as MBPO), a' ~ pi(.|s'):
   y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')),  loss = mean_i mse(Q_i(s, a), y);
 * policy, from replayed s_0 with a_h = pi(s_h, eta_h) and s_{h+1} = s_h + f(s_h, a_h) (+ sigma xi_0 at h = 0,
-  the replayed transition's inferred model noise), maximise
+  the replayed transition's inferred model noise; an ensemble's mean, or each state's own member), maximise
   sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
       + gamma^H S_H (min_i Q_i(s_H, a_H) - alpha log pi(a_H|s_H)),
   S_h the survival probability along the rollout (learned, or the task's known termination);
@@ -104,6 +104,10 @@ class SACSVGConfig(AgentConfig):
     #: K > 1 single-network models trained side by side, the policy's rollout through their mean
     #: (``core/model.py``); 1 is one network
     model_ensemble: int = 1
+    #: how an ensemble's members meet the states (``core/model.py``): "all" (each member on every state, the
+    #: rollout through their mean; K networks' cost) or "one_per_state" (each state through one member, in
+    #: training and in the rollout, which keeps its member, as DHMBPO's TS rollouts; one network's cost)
+    model_ensemble_members: str = "all"
     #: a LayerNorm before each hidden activation of the model, as DHMBPO's model (Kubo et al. 2025)
     model_layer_norm: bool = False
     #: the model's hidden activation (DHMBPO's is "silu"); None: ``activation``, the other networks' one
@@ -131,6 +135,7 @@ class SACSVGConfig(AgentConfig):
         check_finite(self, ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr"))
         check_at_least(self, ("model_warmup", "model_ramp", "model_horizon"), 0)
         check_choice(self, "termination", ("learned", "known", "none"))
+        check_choice(self, "model_ensemble_members", DynamicsModel.MEMBERS)
         if self.model_activation is not None:
             check_choice(self, "model_activation", tuple(ACTIVATIONS))
         check_at_least(self, ("model_ensemble", "model_rollout_length", "model_rollout_every",
@@ -168,7 +173,8 @@ class SACSVG(Learner):
 
     def build_model(self, activation: str | None = None, **options: Any) -> DynamicsModel:
         c = self.config
-        return super().build_model(activation or c.model_activation, layer_norm=c.model_layer_norm, **options)
+        return super().build_model(activation or c.model_activation, layer_norm=c.model_layer_norm,
+                                   members=c.model_ensemble_members, **options)
 
     def learning_rate(self, name: str) -> float:
         return self.config.alpha_lr if name == "alpha" else super().learning_rate(name)
