@@ -219,7 +219,7 @@ def test_bad_sac_svg_settings_are_refused_by_name(overrides, field):
 SAC_SVG_OPTION_VALUES = {"model_horizon": 2, "target_entropy": -2.0, "target_entropy_model": 0.0, "alpha_lr": 1e-3,
                          "termination": "none", "critic_layer_norm": True, "model_warmup": 100, "model_ramp": 100,
                          "model_ensemble": 3, "alpha_only_decreases": True, "model_data_fraction": 0.5,
-                         "model_ensemble_members": "one_per_state"}
+                         "model_ensemble_members": "one_per_state", "model_entry_error": 0.2}
 
 
 @pytest.mark.parametrize("option", list(SAC_SVG_OPTION_VALUES))
@@ -350,6 +350,38 @@ def test_model_warmup_is_plain_sac_until_it_ends():
     run(agent, task, 40)
     assert agent.updates >= 30
     assert agent.draw_noise(batch, policy_steps=True)["eta_policy"].shape[0] == 3
+
+
+def test_the_model_enters_once_its_settled_error_meets_model_entry_error_and_stays_across_a_resume(tmp_path):
+    """``model_entry_error``: plain SAC until the probe's H-step error on unseen transitions, over a full
+    window, is at or below the setting; from that update on the rollout's H model steps, recorded as
+    ``model_in``, kept by a checkpoint (a resumed learner's probe starts empty); without the setting, or with
+    an error the model never reaches, the warm-up decides alone."""
+    agents = {}
+    for entry in (None, 1e-9, 1.5):
+        agent, task = learner(model_horizon=2, model_warmup=10**6, model_entry_error=entry)
+        agent.model_probe.window = 20  # a full window after 20 two-step rollouts
+        run(agent, task, 80)
+        agents[entry] = agent
+    assert agents[None].model_entered_at is None and agents[1e-9].model_entered_at is None
+    assert agents[None].last_losses["model_in"] == agents[1e-9].last_losses["model_in"] == 0.0
+    entered = agents[1.5]
+    assert entered.model_probe.settled_error(2) is not None
+    assert entered.model_entered_at is not None and entered.model_entered_at < entered.updates
+    assert entered.last_losses["model_in"] == 1.0
+    batch = entered.prepare_batch(entered.replay.sample(16, np.random.default_rng(0)))
+    assert entered.draw_noise(batch, policy_steps=True)["eta_policy"].shape[0] == 3
+    save_checkpoint(entered, tmp_path)
+    resumed, _ = learner(seed=5, model_horizon=2, model_warmup=10**6, model_entry_error=1.5)
+    assert load_checkpoint(resumed, tmp_path)
+    assert resumed.model_probe.settled_error(2) is None and resumed.model_entered_at == entered.model_entered_at
+    assert resumed.rollout_horizon() == 2
+
+
+@pytest.mark.parametrize("value", [0.0, -0.1, float("nan")])
+def test_a_model_entry_error_that_is_not_a_positive_number_is_refused(value):
+    with pytest.raises(ValueError, match="model_entry_error"):
+        build_config("sac-svg", {"model_entry_error": value})
 
 
 def test_model_ramp_blends_sac_into_the_rollout_then_leaves_the_rollout():

@@ -105,7 +105,7 @@ def save_checkpoint(agent: Learner, directory: str | Path) -> Path:
             "env_steps": agent.env_steps, "updates": agent.updates, "policy_version": agent.policy_version,
             "episode_count": agent.episode_count, "nonfinite_skips": agent.nonfinite_skips,
             "replay_size": agent.replay.size, "replay_next_index": agent.replay.next_index,
-            "replay_total_added": agent.replay.total_added,
+            "replay_total_added": agent.replay.total_added, **agent.counters(),
         },
         "numpy_rng": agent.rng.bit_generator.state,
         "optimizer_param_groups": groups,
@@ -142,6 +142,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
     counters = manifest.get("counters")
     if not missing and isinstance(counters, dict):
         missing = [f"counters.{k}" for k in COUNTER_KEYS if not isinstance(counters.get(k), int)]
+        missing += [f"counters.{k}" for k, v in counters.items() if k not in COUNTER_KEYS and not isinstance(v, int)]
     if missing or not isinstance(manifest.get("config"), dict):
         raise CheckpointError(f"{path}: checkpoint manifest incomplete (missing or invalid: {missing or ['config']})")
     return manifest
@@ -272,4 +273,5 @@ def load_checkpoint(agent: Learner, directory: str | Path) -> bool:
     agent.policy_version = int(counters["policy_version"])
     agent.episode_count = int(counters["episode_count"])
     agent.nonfinite_skips = int(counters["nonfinite_skips"])
+    agent.restore_counters(counters)
     return True

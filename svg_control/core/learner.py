@@ -407,6 +407,13 @@ class Learner:
         return tensor(obs), self.policy.clamp_action(tensor(action)), tensor(next_obs)
 
     # -- what an algorithm decides --------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        """Counters of an algorithm's own that a checkpoint keeps beside the shared ones (``core/checkpoint.py``)."""
+        return {}
+
+    def restore_counters(self, counters: dict[str, int]) -> None:
+        """Take back :meth:`counters` from a checkpoint's; one written before a counter existed lacks it."""
+
     def model_probe_horizons(self) -> tuple[int, ...]:
         """The steps ahead at which the model's open-loop error on arriving transitions is reported
         (``model_error_<k>``): one step, for algorithms that use the model one step at a time."""

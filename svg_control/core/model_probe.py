@@ -74,6 +74,13 @@ class ModelProbe:
         if len(self.scored[k]) > self.window:
             self.totals[k] -= self.scored[k].popleft()
 
+    def settled_error(self, k: int) -> float | None:
+        """``model_error_<k>`` once a full window of k-step rollouts is scored (None before): a figure over
+        hundreds of predictions, not the first few, so a decision taken on it does not rest on luck."""
+        if len(self.scored.get(k, ())) < self.window:
+            return None
+        return self.errors().get(f"model_error_{k}")
+
     def errors(self) -> dict[str, float]:
         """``model_error_<k>`` for each horizon with a scored rollout and a nonzero change. Kept until the next
         transition arrives: the learner reads it after every update, and between transitions neither the sums

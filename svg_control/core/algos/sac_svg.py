@@ -98,6 +98,11 @@ class SACSVGConfig(AgentConfig):
     #: updates of plain SAC (H = 0) before the model enters the policy's estimate, as SAC-SVG(H) runs SAC
     #: first: an early model leads the policy where the data does not yet go
     model_warmup: int = 10000
+    #: the model enters the policy's estimate as soon as its error H steps ahead on transitions it has not
+    #: trained on (``model_error_<H>``, relative to predicting no change; ``core/model_probe.py``), over a full
+    #: window of rollouts, is at or below this, and at ``model_warmup`` updates at the latest; it stays in from
+    #: then on. None: the warm-up alone decides
+    model_entry_error: float | None = None
     #: after the warm-up, updates over which the policy's estimate moves linearly from SAC's min Q - alpha log
     #: pi to the model rollout's (0: the rollout at once)
     model_ramp: int = 0
@@ -132,7 +137,10 @@ class SACSVGConfig(AgentConfig):
         super().validate()
         check_widths(self, ("termination_hidden",))
         check_positive(self, ("alpha_init", "alpha_lr"))
-        check_finite(self, ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr"))
+        check_finite(self, ("target_entropy", "target_entropy_model", "alpha_init", "alpha_lr", "model_entry_error"))
+        if self.model_entry_error is not None and self.model_entry_error <= 0.0:
+            raise ValueError(f"model_entry_error must be > 0 (an error relative to predicting no change), "
+                             f"got {self.model_entry_error}")
         check_at_least(self, ("model_warmup", "model_ramp", "model_horizon"), 0)
         check_choice(self, "termination", ("learned", "known", "none"))
         check_choice(self, "model_ensemble_members", DynamicsModel.MEMBERS)
@@ -166,6 +174,8 @@ class SACSVG(Learner):
         if c.termination == "learned":
             self.termination_model = TerminationModel(spec.obs_dim, spec.act_dim, c.termination_hidden,
                                                       c.activation, self.obs_norm)
+        #: the update at which the model entered the policy's estimate by ``model_entry_error`` (None: not yet)
+        self.model_entered_at: int | None = None
         self.model_data: ModelDataBuffer | None = None
         if c.model_data_fraction > 0.0:
             capacity = c.batch_size * c.model_rollout_every * c.model_data_refreshes
@@ -329,6 +339,11 @@ class SACSVG(Learner):
             if s.shape[0] == 0:
                 return
 
+    def _record(self, report: Report) -> dict[str, float]:
+        """The learner's record of the update, with ``model_in`` (1 where the model was in the policy's estimate),
+        so a user sees in the metrics and on /diagnostics when the model entered."""
+        return super()._record({**report, "model_in": float(self.rollout_horizon() > 0)})
+
     def survival(self, s: torch.Tensor, a: torch.Tensor, s_next: torch.Tensor) -> torch.Tensor:
         """The probability that a step s, a -> s' did not end the episode: the termination model's, the task's
         known termination, or 1 where the model's states never end one."""
@@ -343,6 +358,7 @@ class SACSVG(Learner):
         """The update's random numbers, in this order: the critic target's action noise at s', then the policy
         rollout's, one per model step and one for the end (and the model's share while it ramps in)."""
         n = batch["obs"].shape[0]
+        self.check_model_entry()
         noise = {"eta_target": self.fresh_eta(n)}
         if policy_steps:
             noise["eta_policy"] = torch.stack([self.fresh_eta(n) for _ in range(self.rollout_horizon() + 1)])
@@ -353,14 +369,39 @@ class SACSVG(Learner):
         return noise
 
     def rollout_horizon(self) -> int:
-        """H for this update: 0 (plain SAC) for the first ``model_warmup`` updates, as SAC-SVG(H) runs SAC
+        """H for this update: 0 (plain SAC) until the model enters (:meth:`model_entry`), as SAC-SVG(H) runs SAC
         before its model-based actor, so the policy follows the model only once the model has data."""
-        return 0 if self.updates < self.config.model_warmup else self.config.model_horizon
+        return 0 if self.updates < self.model_entry() else self.config.model_horizon
+
+    def model_entry(self) -> int:
+        """The update at which the model enters the policy's estimate: ``model_warmup``, or sooner, the first
+        update at which the model's settled H-step error on unseen transitions met ``model_entry_error``."""
+        c = self.config
+        return c.model_warmup if self.model_entered_at is None else min(self.model_entered_at, c.model_warmup)
+
+    def check_model_entry(self) -> None:
+        """Before an update of the warm-up: let the model in if ``model_entry_error`` says it predicts well
+        enough (once in, it stays: the decision is checkpointed, and the probe starts empty on a resume)."""
+        c = self.config
+        if self.model_entered_at is not None or c.model_entry_error is None or self.updates >= c.model_warmup:
+            return
+        error = self.model_probe.settled_error(max(1, c.model_horizon))
+        if error is not None and error <= c.model_entry_error:
+            self.model_entered_at = self.updates
+
+    def counters(self) -> dict[str, int]:
+        entered = -1 if self.model_entered_at is None else self.model_entered_at
+        return {**super().counters(), "model_entered_at": entered}
+
+    def restore_counters(self, counters: dict[str, int]) -> None:
+        super().restore_counters(counters)
+        entered = counters.get("model_entered_at", -1)  # an int (read_manifest); none from before the criterion
+        self.model_entered_at = None if entered < 0 else entered
 
     def model_weight(self) -> float:
         """The model rollout's share of the policy's estimate: 0 in the warm-up, then rising linearly to 1 over
         ``model_ramp`` updates, so the policy turns toward the model's gradient gradually, not in one update."""
-        past = self.updates - self.config.model_warmup
+        past = self.updates - self.model_entry()
         if past < 0:
             return 0.0
         ramp = self.config.model_ramp
