@@ -74,6 +74,14 @@ def cells(task: str) -> list[Cell]:
         Cell("sac-svg-md50-e5ln", task, "sac-svg",
              {"compile_update": True, "model_data_fraction": 0.5, "model_ensemble": 5, "model_layer_norm": True,
               "model_activation": "silu"}),
+        # the same five-member model in the policy's rollout, each state through its own member (DHMBPO's TS
+        # rollouts: one plausible model per rollout, not the members' mean), at one network's cost
+        Cell("sac-svg-e5ts", task, "sac-svg",
+             {"model_ensemble": 5, "model_layer_norm": True, "model_activation": "silu",
+              "model_ensemble_members": "one_per_state"}),
+        # the model in the policy's estimate once its settled held-out 3-step error is a fifth of no-change's
+        # (about 5000 updates on monoped seed 0), not at a fixed 10000
+        Cell("sac-svg-entry20", task, "sac-svg", {"model_entry_error": 0.2}),
         # the cart-pole's base fix candidate: observation statistics frozen after 2000 steps and SB3's initial
         # temperature; on the cart-pole it balances as raw observations with alpha_init 1 do
         Cell("sac-svg-freeze2k-alpha1", task, "sac-svg", {"normalize_until": 2000, "alpha_init": 1.0}),
