@@ -14,6 +14,7 @@ import torch
 from test_core_agent import run
 from test_sac_svg import learner
 
+from svg_control.core.checkpoint import load_checkpoint, save_checkpoint
 from svg_control.core.model import DynamicsModel
 from svg_control.core.model_data import ModelDataBuffer
 from svg_control.core.settings import build_config
@@ -87,6 +88,27 @@ def test_rollouts_fill_the_buffer_after_the_warmup_with_the_tasks_reward():
     assert bool(((data["terminated"][:n] >= 0) & (data["terminated"][:n] <= 1)).all())
     low, high = torch.as_tensor(task.spec.low), torch.as_tensor(task.spec.high)
     assert bool(((data["action"][:n] >= low) & (data["action"][:n] <= high)).all())
+
+
+def test_a_non_finite_prediction_drops_its_rollout_is_counted_and_never_trained_on(tmp_path):
+    agent, task = learner(**MODEL_DATA, model_rollout_length=2)
+    predict = agent.model.sample_next
+
+    def half_broken(obs, action, generator):
+        s_next = predict(obs, action, generator)
+        s_next[::2, 0] = float("nan")  # every other state's prediction
+        return s_next
+
+    agent.model.sample_next = half_broken
+    run(agent, task, 60)
+    n = len(agent.model_data)
+    assert n > 0 and agent.model_rollouts_dropped >= n  # as many dropped as kept, at least, in every refresh
+    assert all(bool(torch.isfinite(v[:n]).all()) for v in agent.model_data.data.values())
+    assert agent.last_losses["model_rollouts_dropped"] == agent.model_rollouts_dropped
+    assert agent.nonfinite_skips == 0
+    save_checkpoint(agent, tmp_path)
+    resumed, _ = learner(**MODEL_DATA, model_rollout_length=2)
+    assert load_checkpoint(resumed, tmp_path) and resumed.model_rollouts_dropped == agent.model_rollouts_dropped
 
 
 def test_no_model_data_before_the_warmup_ends_and_none_without_the_setting():

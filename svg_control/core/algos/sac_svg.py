@@ -176,6 +176,8 @@ class SACSVG(Learner):
                                                       c.activation, self.obs_norm)
         #: the update at which the model entered the policy's estimate by ``model_entry_error`` (None: not yet)
         self.model_entered_at: int | None = None
+        #: model-data rollouts stopped because the model predicted a non-finite state or reward: never trained on
+        self.model_rollouts_dropped = 0
         self.model_data: ModelDataBuffer | None = None
         if c.model_data_fraction > 0.0:
             capacity = c.batch_size * c.model_rollout_every * c.model_data_refreshes
@@ -333,6 +335,7 @@ class SACSVG(Learner):
             r = self.reward_fn(s, a, s_next)
             d = 1.0 - self.survival(s, a, s_next)
             finite = torch.isfinite(s_next).all(-1) & torch.isfinite(r)
+            self.model_rollouts_dropped += int((~finite).sum())
             self.model_data.add({"obs": s[finite], "action": a[finite], "reward": r[finite],
                                  "next_obs": s_next[finite], "terminated": d[finite]})
             s = s_next[finite & (d < 0.5)]
@@ -341,8 +344,12 @@ class SACSVG(Learner):
 
     def _record(self, report: Report) -> dict[str, float]:
         """The learner's record of the update, with ``model_in`` (1 where the model was in the policy's estimate),
-        so a user sees in the metrics and on /diagnostics when the model entered."""
-        return super()._record({**report, "model_in": float(self.rollout_horizon() > 0)})
+        so a user sees in the metrics and on /diagnostics when the model entered, and, with model data, the
+        rollouts dropped for a non-finite prediction so far."""
+        extra = {"model_in": float(self.rollout_horizon() > 0)}
+        if self.model_data is not None:
+            extra["model_rollouts_dropped"] = float(self.model_rollouts_dropped)
+        return super()._record({**report, **extra})
 
     def survival(self, s: torch.Tensor, a: torch.Tensor, s_next: torch.Tensor) -> torch.Tensor:
         """The probability that a step s, a -> s' did not end the episode: the termination model's, the task's
@@ -391,12 +398,14 @@ class SACSVG(Learner):
 
     def counters(self) -> dict[str, int]:
         entered = -1 if self.model_entered_at is None else self.model_entered_at
-        return {**super().counters(), "model_entered_at": entered}
+        return {**super().counters(), "model_entered_at": entered,
+                "model_rollouts_dropped": self.model_rollouts_dropped}
 
     def restore_counters(self, counters: dict[str, int]) -> None:
         super().restore_counters(counters)
         entered = counters.get("model_entered_at", -1)  # an int (read_manifest); none from before the criterion
         self.model_entered_at = None if entered < 0 else entered
+        self.model_rollouts_dropped = counters.get("model_rollouts_dropped", 0)
 
     def model_weight(self) -> float:
         """The model rollout's share of the policy's estimate: 0 in the warm-up, then rising linearly to 1 over
