@@ -448,6 +448,8 @@ BAD = [
     ("learner", {"algo": "nope"}, "algo"),
     ("learner", {"agent_overrides": "{batch_size: -3}"}, "agent_overrides"),
     ("learner", {"updates_per_transition": "many"}, "updates_per_transition"),
+    # a GPU the machine does not have (here, where torch sees none: the CUDA tests are in test_cuda.py)
+    *([("learner", {"device": "cuda"}, "device")] if not torch.cuda.is_available() else []),
 ]
 
 
