@@ -11,8 +11,8 @@ minutes, the updates the learner made, and when the model entered the policy's e
     python -m benchmarks.targets.first_minutes [--seeds 0,1,2] [--duration 600] [--variants default,no-model,entry]
 
 Each launch starts in a fresh run directory, so each compiles its update first, as a user's first launch does.
-Variants (:data:`VARIANTS`) are learner settings on top of the shipped defaults. The target (issue: the model
-earns its keep): with the model the stand-in learns faster than without it in the same wall minutes.
+Variants (:data:`VARIANTS`) are learner settings on top of the shipped defaults. The target: with the
+model the stand-in learns faster than without it in the same wall minutes.
 """
 from __future__ import annotations
 
