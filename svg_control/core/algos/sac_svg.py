@@ -384,7 +384,7 @@ class SACSVG(Learner):
         """The update at which the model enters the policy's estimate: ``model_warmup``, or sooner, the first
         update at which the model's settled H-step error on unseen transitions met ``model_entry_error``."""
         c = self.config
-        return c.model_warmup if self.model_entered_at is None else min(self.model_entered_at, c.model_warmup)
+        return c.model_warmup if self.model_entered_at is None else self.model_entered_at  # set only in the warm-up
 
     def check_model_entry(self) -> None:
         """Before an update of the warm-up: let the model in if ``model_entry_error`` says it predicts well
