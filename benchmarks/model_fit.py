@@ -9,7 +9,7 @@ error of the model's mean relative to predicting no change, as the learner's pro
 minibatches in the same order, so their numbers compare within one call.
 
     python -m benchmarks.model_fit --run runs/paper/stands_monoped/sac-svg-s0 [--updates 5000]
-        [--variants default,ln-silu,ensemble5,ln-silu-ensemble5]
+        [--variants default,ln-silu,ensemble5,ln-silu-ensemble5,train3]
 """
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "ensemble5": {"model_ensemble": 5, "model_per_dimension": False},  # MBPO's and DHMBPO's members
     "ln-silu-ensemble5": {"model_layer_norm": True, "model_activation": "silu", "model_ensemble": 5,
                           "model_per_dimension": False},
+    "train3": {"model_train_horizon": 3},  # the likelihood of three steps of its own prediction (SAC-SVG(H))
+    "ln-silu-train3": {"model_layer_norm": True, "model_activation": "silu", "model_train_horizon": 3},
 }
 HORIZONS = (1, 3, 5)
 
@@ -67,6 +69,23 @@ def tensors(learner: Learner, replay: Any, idx: np.ndarray) -> dict[str, torch.T
             "reward": t(replay.reward), "terminated": t(replay.terminated)}
 
 
+def window_starts(replay: Any, indices: np.ndarray, k: int) -> np.ndarray:
+    """The indices among ``indices`` that begin k consecutive transitions of one episode, none but the last
+    ending it: the windows a model trained over k steps of its own prediction fits."""
+    ids, ended = replay.episode_id, (replay.terminated > 0.5) | (replay.truncated > 0.5)
+    starts = indices[indices + k - 1 < replay.size]
+    same = np.all([ids[starts + j] == ids[starts] for j in range(k)], axis=0)
+    alive = np.all([~ended[starts + j] for j in range(k - 1)], axis=0) if k > 1 else np.ones(len(starts), bool)
+    return starts[same & alive]
+
+
+def windows(learner: Learner, replay: Any, starts: np.ndarray, k: int) -> dict[str, torch.Tensor]:
+    """The learner's window fields (``window_obs``, ...: (B, k, ...)) for the windows beginning at ``starts``."""
+    idx = starts[:, None] + np.arange(k)[None, :]
+    return {f"window_{name}": torch.as_tensor(getattr(replay, name)[idx], dtype=learner.dtype)
+            for name in ("obs", "action", "next_obs")}
+
+
 @torch.no_grad()
 def k_step_errors(learner: Learner, replay: Any, held: np.ndarray, horizons: tuple[int, ...] = HORIZONS
                   ) -> dict[int, float]:
@@ -74,14 +93,9 @@ def k_step_errors(learner: Learner, replay: Any, held: np.ndarray, horizons: tup
     episode, relative to no change, each dimension in units of the model's scale of one-step changes."""
     model = learner.model
     scale = model.delta_norm.std + model.delta_norm.eps
-    ids, ended = replay.episode_id, (replay.terminated > 0.5) | (replay.truncated > 0.5)
     out = {}
     for k in horizons:
-        starts = held[held + k - 1 < replay.size]
-        if len(starts):
-            same = np.all([ids[starts + j] == ids[starts] for j in range(k)], axis=0)
-            alive = np.all([~ended[starts + j] for j in range(k - 1)], axis=0) if k > 1 else np.ones(len(starts), bool)
-            starts = starts[same & alive]
+        starts = window_starts(replay, held, k)
         if not len(starts):
             continue
         s = torch.as_tensor(replay.obs[starts], dtype=learner.dtype)
@@ -119,15 +133,23 @@ def main() -> None:
     train, held = held_out_split(replay.episode_id[: replay.size])
     print(f"{args.run}: {replay.size} transitions, {len(train)} to fit on, {len(held)} held out "
           f"(every fifth episode); {args.updates} model steps per variant")
-    batches = np.random.default_rng(args.seed).choice(train, (args.updates, source.config.batch_size))
+    rng = np.random.default_rng(args.seed)
+    batches = rng.choice(train, (args.updates, source.config.batch_size))
+    window_rng_seed = rng.integers(2**32)  # every multi-step variant sees the same windows
     header = " | ".join(f"error_{k}" for k in HORIZONS)
     print(f"| variant | held-out NLL | {header} | ms per step |")
     print("|---|---|" + "---|" * len(HORIZONS) + "---|")
     for name in variants:
         learner = fresh_model_learner(args.run, VARIANTS[name], source, train)
+        k = getattr(learner.config, "model_train_horizon", 1)
+        starts = window_starts(replay, train, k)
+        window_batches = np.random.default_rng(window_rng_seed).choice(starts, (args.updates, len(batches[0]) // k))
         start = time.process_time()
-        for idx in batches:
-            learner.model_step(tensors(learner, replay, idx))
+        for idx, window_idx in zip(batches, window_batches):
+            batch = tensors(learner, replay, idx)
+            if k > 1:
+                batch.update(windows(learner, replay, window_idx, k))
+            learner.model_step(batch)
         ms = 1e3 * (time.process_time() - start) / max(len(batches), 1)
         held_batch = tensors(learner, replay, held)
         with torch.no_grad():

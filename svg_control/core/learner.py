@@ -310,11 +310,9 @@ class Learner:
         """One maximum-likelihood step of the dynamics model on the replayed transitions (at the applied,
         clipped action), and one of the reward model where the reward is learned."""
         step = step or self.eager_step
-        obs, next_obs = batch["obs"], batch["next_obs"]
-        action = self.policy.clamp_action(batch["action"])
 
         def model_loss() -> tuple[torch.Tensor, Report]:
-            nll, mse = self.model.nll_and_mse(obs, action, next_obs)
+            nll, mse = self.model_likelihood(batch)
             return nll, {"model_mse": mse}
 
         nll, aux, ok = step("model", model_loss)
@@ -327,6 +325,12 @@ class Learner:
 
             report["reward_mse"], _, report["reward_ok"] = step("reward", reward_loss)
         return report
+
+    def model_likelihood(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(NLL, squared error) of the dynamics model on the replayed transitions, at the applied, clipped
+        action: the loss the model step descends."""
+        action = self.policy.clamp_action(batch["action"])
+        return self.model.nll_and_mse(batch["obs"], action, batch["next_obs"])
 
     def critic_step(self, batch: Batch, weights: torch.Tensor | None, noise: dict[str, torch.Tensor],
                     step: Step | None = None, outputs: PolicyOutputs | None = None) -> Report:

@@ -167,10 +167,40 @@ class DynamicsModel(TransitionModel):
         """``loss`` with the squared error as a tensor (no host sync: the compiled update traces this). An
         ensemble's members each fit the target on their own (the mean of their likelihoods), not as a mean;
         with ``split`` each on its own share of the batch."""
+        nll, sq_err, _ = self._step_nll(obs, action, next_obs)
+        return nll.mean(), sq_err.mean().detach()
+
+    def rollout_nll_and_mse(self, obs: torch.Tensor, actions: torch.Tensor,
+                            next_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The likelihood of k real steps under the model's own k-step prediction: from each window's first
+        state s_0, under the actions a_0..a_{k-1} that were applied (``actions``, ``next_obs``: (B, k, ...)),
+
+            s^_0 = s_0,   s^_{j+1} = s^_j + f(s^_j, a_j),   loss = mean_j NLL(s_{j+1} - s^_j | s^_j, a_j),
+
+        with the gradient through the predicted states. Its first term is :meth:`nll_and_mse`'s one-step
+        likelihood; the later ones train the model where the policy's H-step rollout uses it, on its own
+        predictions, so the error does not compound over the horizon (SAC-SVG(H)'s model is fitted on
+        multi-step predictions for this reason; Amos et al. 2021). An ensemble propagates its members' mean,
+        one member per state its own member's prediction."""
+        nlls, sq_errs = [], []
+        s = obs
+        for j in range(actions.shape[-2]):
+            nll, sq_err, mean_z = self._step_nll(s, actions[..., j, :], next_obs[..., j, :])
+            nlls.append(nll.mean())
+            sq_errs.append(sq_err.mean())
+            if self.ensemble > 1 and not self.split:
+                mean_z = mean_z.mean(-2)
+            s = s + mean_z * (self.delta_norm.std + self.delta_norm.eps) + self.delta_norm.mean
+        return torch.stack(nlls).mean(), torch.stack(sq_errs).mean().detach()
+
+    def _step_nll(self, obs: torch.Tensor, action: torch.Tensor,
+                  next_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(NLL, squared error, predicted mean) of one step, per element and in normalised units; an ensemble
+        of all members per member (its ``-2`` axis)."""
         mean_z, log_std = self._member_outputs(obs, action)
         target_z = self.delta_norm.normalize(next_obs - obs)
         if self.ensemble > 1 and not self.split:
             target_z = target_z.unsqueeze(-2)
         err = target_z - mean_z
         nll = 0.5 * (err / torch.exp(log_std)) ** 2 + log_std + 0.5 * math.log(2 * math.pi)
-        return nll.mean(), (err**2).mean().detach()
+        return nll, err**2, mean_z

@@ -113,6 +113,11 @@ class SACSVGConfig(AgentConfig):
     #: rollout through their mean; K networks' cost) or "one_per_state" (each state through one member, in
     #: training and in the rollout, which keeps its member, as DHMBPO's TS rollouts; one network's cost)
     model_ensemble_members: str = "all"
+    #: steps of the model's own open-loop prediction its likelihood is trained over: each model step fits
+    #: batch_size / k windows of k consecutive real transitions from their first state under the applied
+    #: actions (``DynamicsModel.rollout_nll_and_mse``; SAC-SVG(H) fits its model over H steps), the same
+    #: number of model evaluations as one-step training; 1 is the one-step likelihood
+    model_train_horizon: int = 1
     #: a LayerNorm before each hidden activation of the model, as DHMBPO's model (Kubo et al. 2025)
     model_layer_norm: bool = False
     #: the model's hidden activation (DHMBPO's is "silu"); None: ``activation``, the other networks' one
@@ -147,7 +152,10 @@ class SACSVGConfig(AgentConfig):
         if self.model_activation is not None:
             check_choice(self, "model_activation", tuple(ACTIVATIONS))
         check_at_least(self, ("model_ensemble", "model_rollout_length", "model_rollout_every",
-                              "model_data_refreshes"), 1)
+                              "model_data_refreshes", "model_train_horizon"), 1)
+        if self.model_train_horizon > self.batch_size:
+            raise ValueError(f"model_train_horizon ({self.model_train_horizon}) must be at most batch_size "
+                             f"({self.batch_size}): a model step fits batch_size / model_train_horizon windows")
         check_at_least(self, ("model_data_warmup",), 0)
         check_finite(self, ("model_data_fraction",))
         if not 0.0 <= self.model_data_fraction < 1.0:
@@ -307,9 +315,12 @@ class SACSVG(Learner):
         return tuple(torch.cat([x[:n_real], m]) for x, m in zip(real, model))
 
     def extend_batch(self, batch: Batch) -> Batch:
-        """After ``model_data_warmup`` updates, refresh the model data every ``model_rollout_every`` updates
-        (and whenever it is empty, as after a resume) and add ``model_data_fraction`` of a batch from it."""
+        """The model's windows of consecutive transitions (``model_train_horizon`` > 1), and the model data:
+        after ``model_data_warmup`` updates, refresh it every ``model_rollout_every`` updates (and whenever it
+        is empty, as after a resume) and add ``model_data_fraction`` of a batch from it."""
         c = self.config
+        if c.model_train_horizon > 1:
+            batch = {**batch, **self.model_windows()}
         if self.model_data is None or self.updates < c.model_data_warmup:
             return batch
         if len(self.model_data) == 0 or (self.updates - c.model_data_warmup) % c.model_rollout_every == 0:
@@ -318,6 +329,31 @@ class SACSVG(Learner):
         if n_model == 0 or len(self.model_data) == 0:
             return batch
         return {**batch, **{f"model_{k}": v for k, v in self.model_data.sample(n_model, self.rng).items()}}
+
+    def model_windows(self) -> Batch:
+        """batch_size // model_train_horizon windows of that many consecutive transitions of one episode
+        (``window_obs``, ``window_action``, ``window_next_obs``: (B, k, ...)), always that many, so a compiled
+        update keeps one shape: where too few windows were found, found ones are drawn again. Empty while the
+        replay holds no window; the model then trains on the one-step likelihood."""
+        c = self.config
+        n = c.batch_size // c.model_train_horizon
+        windows = self.replay.sample_windows(n, c.model_train_horizon, self.rng, self.device, self.dtype)
+        if windows is None:
+            return {}
+        found = windows["obs"].shape[0]
+        if found < n:
+            rows = torch.as_tensor(self.rng.integers(0, found, n - found), device=self.device)
+            windows = {k: torch.cat([v, v[rows]]) for k, v in windows.items()}
+        return {"window_obs": windows["obs"], "window_action": windows["action"],
+                "window_next_obs": windows["next_obs"]}
+
+    def model_likelihood(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """With windows in the batch (``model_train_horizon`` > 1), the likelihood of each window's real steps
+        under the model's own open-loop prediction from its first state; otherwise the one-step likelihood."""
+        if "window_obs" not in batch:
+            return super().model_likelihood(batch)
+        actions = self.policy.clamp_action(batch["window_action"])
+        return self.model.rollout_nll_and_mse(batch["window_obs"][:, 0], actions, batch["window_next_obs"])
 
     @torch.no_grad()
     def refresh_model_data(self) -> None:
