@@ -168,6 +168,7 @@ def test_a_compiled_learner_resumes_from_its_checkpoint_as_it_would_have_gone_on
     assert_same_state(compiled, resumed)
 
 
+@pytest.mark.timeout(600)  # every schedule compiled from a cold cache, on a busy 2-core machine
 def test_compiled_sac_svg_takes_the_eager_steps() -> None:
     """sac-svg's body (twin critics, termination model, temperature; one model network or an ensemble)
     compiles as it stands and steps as eager, on both sides of the model warm-up (no model step for two
