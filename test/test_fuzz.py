@@ -191,7 +191,7 @@ def test_learner_survives_malformed_transitions(ros, probe):
         msgs.append(msg)
         bad += 1
     pump(ros, pub, msgs, lambda: learner.malformed + learner.received)
-    assert ros.spin_until(lambda: len(learner.agent.replay) == valid and not learner.queue, 10.0), \
+    assert ros.spin_until(lambda: len(learner.agent.replay) == valid and not learner.queue, 30.0), \
         (len(learner.agent.replay), valid, learner.received, learner.malformed, bad, learner.train_error)
     assert learner.malformed == bad and learner.received == valid
     assert learner.trainer.is_alive() and not learner.train_error
