@@ -174,13 +174,13 @@ def test_compiled_sac_svg_takes_the_eager_steps() -> None:
     compiles as it stands and steps as eager, on both sides of the model warm-up (no model step for two
     updates, then model_horizon steps: one re-trace; with a model ramp, a blend for two updates before the
     full rollout; with target_entropy_model, another temperature target once the model is in; half of each
-    critic batch from model rollouts from then on, refreshed every other update; the model fitted over three
+    critic batch from model rollouts from then on, refreshed every other update; the model fitted over two
     steps of its own prediction throughout). Each compile
     costs tens of seconds, so one run takes every schedule in turn, with a three-member ensemble."""
     task = point_mass()
     config = {**SMALL, "termination_hidden": [8], "model_warmup": 2, "model_ramp": 2, "model_ensemble": 3,
               "model_per_dimension": False, "target_entropy_model": 3.0,
-              "model_data_fraction": 0.5, "model_data_warmup": 2, "model_rollout_every": 2, "model_train_horizon": 3}
+              "model_data_fraction": 0.5, "model_data_warmup": 2, "model_rollout_every": 2, "model_train_horizon": 2}
     agents = [make_learner("sac-svg", task.spec, task.reward_torch,
                            build_config("sac-svg", {**config, "compile_update": compiled}), 3)
               for compiled in (False, True)]
