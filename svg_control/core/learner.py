@@ -307,8 +307,8 @@ class Learner:
         return report
 
     def model_step(self, batch: Batch, step: Step | None = None) -> Report:
-        """One maximum-likelihood step of the dynamics model on the replayed transitions (at the applied,
-        clipped action), and one of the reward model where the reward is learned."""
+        """One maximum-likelihood step of the dynamics model (:meth:`model_likelihood`), and one of the reward
+        model where the reward is learned."""
         step = step or self.eager_step
 
         def model_loss() -> tuple[torch.Tensor, Report]:
