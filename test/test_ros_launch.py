@@ -249,7 +249,8 @@ def test_a_task_file_launches_controller_and_learner_only_and_learns_the_standin
     first, last = sum(returns[:10]) / 10, sum(returns[-10:]) / 10
     learner_lines = "".join(line for line in seen if "[learner" in line)
     assert (run_dir / "latest.json").exists(), \
-        f"no checkpoint after Ctrl-C; the learner said:\n{learner_lines[-3000:]}\nthe launch's last lines:\n{log[-2000:]}"
+        f"no checkpoint after Ctrl-C; the learner said:\n{learner_lines[-3000:]}\n" \
+        f"the launch's last lines:\n{log[-2000:]}"
     counters = json.loads((run_dir / "latest.json").read_text())["counters"]
     assert last > first + 2.0, (f"no learning: first ten {first:.2f}, last ten {last:.2f}; {counters['updates']} "
                                 f"updates for {counters['env_steps']} transitions; all {returns}")
