@@ -142,13 +142,15 @@ def main() -> None:
     for name in variants:
         learner = fresh_model_learner(args.run, VARIANTS[name], source, train)
         k = getattr(learner.config, "model_train_horizon", 1)
-        starts = window_starts(replay, train, k)
-        window_batches = np.random.default_rng(window_rng_seed).choice(starts, (args.updates, len(batches[0]) // k))
+        window_batches = None
+        if k > 1:
+            window_batches = np.random.default_rng(window_rng_seed).choice(
+                window_starts(replay, train, k), (args.updates, len(batches[0]) // k))
         start = time.process_time()
-        for idx, window_idx in zip(batches, window_batches):
+        for i, idx in enumerate(batches):
             batch = tensors(learner, replay, idx)
-            if k > 1:
-                batch.update(windows(learner, replay, window_idx, k))
+            if window_batches is not None:
+                batch.update(windows(learner, replay, window_batches[i], k))
             learner.model_step(batch)
         ms = 1e3 * (time.process_time() - start) / max(len(batches), 1)
         held_batch = tensors(learner, replay, held)

@@ -138,8 +138,11 @@ class DynamicsModel(TransitionModel):
 
     def mean_and_std(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean_z, log_std = self._normalised_outputs(obs, action)
-        scale = self.delta_norm.std + self.delta_norm.eps
-        return mean_z * scale + self.delta_norm.mean, torch.exp(log_std) * scale
+        return self._state_change(mean_z), torch.exp(log_std) * (self.delta_norm.std + self.delta_norm.eps)
+
+    def _state_change(self, mean_z: torch.Tensor) -> torch.Tensor:
+        """A normalised predicted change in state units."""
+        return mean_z * (self.delta_norm.std + self.delta_norm.eps) + self.delta_norm.mean
 
     @torch.no_grad()
     def sample_next(self, obs: torch.Tensor, action: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -190,7 +193,7 @@ class DynamicsModel(TransitionModel):
             sq_errs.append(sq_err.mean())
             if self.ensemble > 1 and not self.split:
                 mean_z = mean_z.mean(-2)
-            s = s + mean_z * (self.delta_norm.std + self.delta_norm.eps) + self.delta_norm.mean
+            s = s + self._state_change(mean_z)
         return torch.stack(nlls).mean(), torch.stack(sq_errs).mean().detach()
 
     def _step_nll(self, obs: torch.Tensor, action: torch.Tensor,
