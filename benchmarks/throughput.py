@@ -39,7 +39,7 @@ def ours_steps_per_s(task_name: str, steps: int, warmup: int, seed: int = 0,
     for i in range(warmup + steps):
         if i == warmup:
             cpu0, wall0 = time.process_time(), time.perf_counter()
-        obs, ended = learn_step(agent, task, obs)
+        obs, _, ended = learn_step(agent, task, obs)
         if ended:
             obs = task.reset()
     return steps / (time.process_time() - cpu0), steps / (time.perf_counter() - wall0)

@@ -93,10 +93,10 @@ def evaluate_policy(policy: GaussianPolicy, task: Task, episodes: int, seed_base
     return evaluate_returns(lambda obs: policy.act(obs, deterministic, generator)[0], task, episodes, seed_base)
 
 
-def learn_step(agent: Learner, task: Task, obs: np.ndarray) -> tuple[np.ndarray, bool]:
+def learn_step(agent: Learner, task: Task, obs: np.ndarray) -> tuple[np.ndarray, float, bool]:
     """One environment step of online learning: act, step, observe, then ``updates_per_step`` updates.
 
-    Returns (next observation, episode ended); the caller resets the task (with its own seed policy).
+    Returns (next observation, reward, episode ended); the caller resets the task (with its own seed policy).
     Shared by the trainer and the throughput benchmarks, so they time exactly what training does.
     """
     action, log_prob = agent.act(obs)
@@ -105,7 +105,7 @@ def learn_step(agent: Learner, task: Task, obs: np.ndarray) -> tuple[np.ndarray,
                              log_prob, agent.policy_version))
     for _ in range(agent.config.updates_per_step):
         agent.update()
-    return result.obs, result.terminated or result.truncated
+    return result.obs, result.reward, result.terminated or result.truncated
 
 
 def build_agent(settings: RunSettings) -> tuple[Learner, Task, Task]:
@@ -173,6 +173,10 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
             learn_from_bag(agent, Path(settings.from_bag), progress)
 
     since = {"updates": agent.updates, "seconds": agent.update_seconds}  # the last evaluation's counters
+    #: the returns of the training episodes (the stochastic policy, as it explores) ended since the last
+    #: evaluation, and the running one's sum: beside the mean action's evaluation they show whether a fall is
+    #: the policy's or only its mean's
+    training = {"returns": [], "running": 0.0}
 
     def log_eval() -> None:
         returns = evaluate_policy(agent.policy, eval_task, settings.eval_episodes)
@@ -182,6 +186,11 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
             "episodes": agent.episode_count, "updates": agent.updates, "policy_version": agent.policy_version,
             "nonfinite_skips": agent.nonfinite_skips, **{k: round(v, 6) for k, v in agent.last_losses.items()},
         }
+        if training["returns"]:
+            record.update(train_return_mean=float(np.mean(training["returns"])),
+                          train_return_min=float(np.min(training["returns"])),
+                          train_episodes=len(training["returns"]))
+            training["returns"] = []
         if agent.updates > since["updates"]:  # wall ms per update since the last evaluation
             record["update_ms"] = round(1e3 * (agent.update_seconds - since["seconds"])
                                         / (agent.updates - since["updates"]), 3)
@@ -198,8 +207,11 @@ def train(settings: RunSettings, out: str | Path, resume: bool = False, progress
     if agent.env_steps == 0 or not resume:  # the start, or what the bag's transitions taught
         log_eval()
     while agent.env_steps < settings.steps:
-        obs, ended = learn_step(agent, task, obs)
+        obs, reward, ended = learn_step(agent, task, obs)
+        training["running"] += reward
         if ended:
+            training["returns"].append(training["running"])
+            training["running"] = 0.0
             obs = task.reset(seed=settings.seed * 100_003 + agent.episode_count)
         if agent.env_steps % settings.eval_every == 0 or agent.env_steps == settings.steps:
             log_eval()

@@ -17,7 +17,7 @@ from test_core_agent import run
 
 from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from svg_control.core.critic import TwinQCritic
+from svg_control.core.critic import QEnsembleCritic
 from svg_control.core.networks import BatchedMLP
 from svg_control.core.settings import build_config
 from svg_control.core.toy import point_mass
@@ -68,7 +68,7 @@ def test_from_members_stacks_plain_networks_into_an_equal_batched_one():
 
 def test_twin_critic_heads_are_independent_and_equal_their_plain_networks():
     torch.manual_seed(2)
-    critic = TwinQCritic(3, 2, (16, 16), "relu", layer_norm=True)
+    critic = QEnsembleCritic(3, 2, (16, 16), "relu", layer_norm=True)
     obs, act = torch.randn(9, 3), torch.rand(9, 2)
     q1, q2 = critic(obs, act)
     x = torch.cat([critic.obs_norm.normalize(obs), (act - critic.action_center) / critic.action_scale], -1)

@@ -175,12 +175,14 @@ def test_compiled_sac_svg_takes_the_eager_steps() -> None:
     updates, then model_horizon steps: one re-trace; with a model ramp, a blend for two updates before the
     full rollout; with target_entropy_model, another temperature target once the model is in; half of each
     critic batch from model rollouts from then on, refreshed every other update; the model fitted over two
-    steps of its own prediction throughout). Each compile
+    steps of its own prediction throughout; three critic heads, the TD target's min over a random pair, the
+    policy reading their mean). Each compile
     costs tens of seconds, so one run takes every schedule in turn, with a three-member ensemble."""
     task = point_mass()
     config = {**SMALL, "termination_hidden": [8], "model_warmup": 2, "model_ramp": 2, "model_ensemble": 3,
               "model_per_dimension": False, "target_entropy_model": 3.0,
-              "model_data_fraction": 0.5, "model_data_warmup": 2, "model_rollout_every": 2, "model_train_horizon": 2}
+              "model_data_fraction": 0.5, "model_data_warmup": 2, "model_rollout_every": 2, "model_train_horizon": 2,
+              "critic_heads": 3, "critic_target_heads": 2, "critic_policy_value": "mean"}
     agents = [make_learner("sac-svg", task.spec, task.reward_torch,
                            build_config("sac-svg", {**config, "compile_update": compiled}), 3)
               for compiled in (False, True)]

@@ -385,9 +385,9 @@ def test_non_numeric_hyperparameter_is_a_value_error(key, value):
 
 def test_a_target_critic_shares_every_observation_normaliser_with_its_source():
     """A target evaluated with frozen start-up statistics while its source's move gives garbage TD targets."""
-    from svg_control.core.critic import TwinQCritic, make_target
+    from svg_control.core.critic import QEnsembleCritic, make_target
 
-    critic = TwinQCritic(3, 1, (8,))
+    critic = QEnsembleCritic(3, 1, (8,))
     target = make_target(critic)
     assert target.obs_norm is critic.obs_norm
     critic.obs_norm.update(np.random.default_rng(0).normal(5.0, 3.0, (50, 3)))

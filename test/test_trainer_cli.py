@@ -53,6 +53,9 @@ def test_train_writes_the_documented_outputs(run300):
     assert LOSS_KEYS <= set(recs[-1])
     assert recs[0]["updates"] == 0 and recs[-1]["updates"] == 300 - 64 + 1  # one update per step after min_replay
     assert [r["episodes"] for r in recs] == [0, 2, 4, 6]
+    assert "train_episodes" not in recs[0] and [r["train_episodes"] for r in recs[1:]] == [2, 2, 2]
+    for r in recs[1:]:  # two point-mass episodes of 50 steps per window, each a return of the exploring policy
+        assert r["train_return_min"] <= r["train_return_mean"] < 0  # the point mass pays its distance each step
     assert recs[-1]["nonfinite_skips"] == 0 and recs[-1]["policy_version"] == recs[-1]["updates"]
     assert all(r["wall_s"] >= 0 for r in recs) and recs[-1]["wall_s"] >= recs[1]["wall_s"]
     assert "update_ms" not in recs[0] and all(r["update_ms"] > 0 for r in recs[1:])  # 0 updates: no cost to report

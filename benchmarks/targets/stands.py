@@ -90,6 +90,11 @@ def cells(task: str) -> list[Cell]:
         # the cart-pole's base fix candidate: observation statistics frozen after 2000 steps and SB3's initial
         # temperature; on the cart-pole it balances as raw observations with alpha_init 1 do
         Cell("sac-svg-freeze2k-alpha1", task, "sac-svg", {"normalize_until": 2000, "alpha_init": 1.0}),
+        # five critic heads, the TD target's min over a random pair of them and the policy reading their mean
+        # (REDQ, Chen et al. 2021; DHMBPO's critics): a value with less of the twin min's bias and noise, against
+        # the falls after standing, which came with every model variant and without the model
+        Cell("sac-svg-redq5", task, "sac-svg",
+             {"critic_heads": 5, "critic_target_heads": 2, "critic_policy_value": "mean"}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing

@@ -1,4 +1,4 @@
-"""Critics: V(s) for SVG(1)/SVG(k)/actor-critic, Q(s, a) for SVG(0) and DPG, twin Q(s, a) for SAC-SVG(H).
+"""Critics: V(s) for SVG(1)/SVG(k)/actor-critic, Q(s, a) for SVG(0) and DPG, an ensemble of Q(s, a) for SAC-SVG(H).
 
 Each is learned by fitted policy evaluation against a slowly moving target
 copy (polyak averaging), the paper's approach for V.
@@ -58,43 +58,49 @@ def polyak_update(target: nn.Module, source: nn.Module, tau: float) -> None:
         tp.lerp_(sp, tau)
 
 
-class TwinQCritic(nn.Module):
-    """Two independent Q(s, a) networks: ``q1, q2 = critic(s, a)``, each (B,); ``pessimistic`` is their min.
+class QEnsembleCritic(nn.Module):
+    """N independent Q(s, a) networks fitted to one target: ``critic(s, a)`` is (N, ...), one row per head.
 
-    Each head regresses on the same target; taking the smaller of the two independently fitted estimates
-    counters the overestimation a policy that maximises Q would exploit (Fujimoto et al. 2018, as used by
-    SAC and SAC-SVG(H)). The two heads are one ``BatchedMLP`` of two members: one batched matmul per layer
-    evaluates both, instead of two networks one after the other. Each head starts as the plain network it
-    replaces would, from the same random numbers.
+    SAC and SAC-SVG(H) fit two (twin critics, Fujimoto et al. 2018): the smaller of two independently fitted
+    estimates counters the overestimation a policy that maximises Q would exploit. REDQ (Chen et al. 2021)
+    and DHMBPO fit more and take the min over a random pair of them for the TD target, which keeps that
+    correction while each head sees another pair's target: a less biased, less noisy value. The heads are
+    one ``BatchedMLP``: one batched matmul per layer evaluates all of them, instead of N networks one after
+    the other. Each head starts as the plain network it replaces would, from the same random numbers.
+    Unpacking keeps the twin form: ``q1, q2 = critic(s, a)``.
     """
 
-    HEADS = 2
-    #: the names of the heads where a checkpoint holds them as separate networks (``q1.net.0.weight``, ...)
+    #: the names of the heads where a checkpoint holds twin critics as separate networks (``q1.net.0.weight``)
     SEPARATE_HEADS = ("q1", "q2")
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu",
                  obs_norm: RunningNorm | None = None, action_center: torch.Tensor | None = None,
-                 action_scale: torch.Tensor | None = None, layer_norm: bool = False) -> None:
+                 action_scale: torch.Tensor | None = None, layer_norm: bool = False, heads: int = 2) -> None:
         super().__init__()
+        if heads < 1:
+            raise ValueError(f"a Q ensemble needs at least one head, got {heads}")
         self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
         self.register_buffer("action_center", torch.zeros(act_dim) if action_center is None else action_center.clone())
         self.register_buffer("action_scale", torch.ones(act_dim) if action_scale is None else action_scale.clone())
-        self.activation = activation
-        heads = [mlp(obs_dim + act_dim, hidden, 1, activation, layer_norm) for _ in range(self.HEADS)]
-        self.net = BatchedMLP.from_members(heads, activation)
+        self.activation, self.heads = activation, heads
+        members = [mlp(obs_dim + act_dim, hidden, 1, activation, layer_norm) for _ in range(heads)]
+        self.net = BatchedMLP.from_members(members, activation)
 
-    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
-        q = self.net.forward_members(x.reshape(-1, x.shape[-1])).reshape(self.HEADS, *x.shape[:-1])
-        return q[0], q[1]
+        return self.net.forward_members(x.reshape(-1, x.shape[-1])).reshape(self.heads, *x.shape[:-1])
 
-    def pessimistic(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        """min(Q_1(s, a), Q_2(s, a)) per sample."""
-        q1, q2 = self(obs, action)
-        return torch.minimum(q1, q2)
+    def pessimistic(self, obs: torch.Tensor, action: torch.Tensor, heads: torch.Tensor | None = None) -> torch.Tensor:
+        """min over the heads (all of them, or the indices ``heads``) per sample."""
+        q = self(obs, action)
+        return (q if heads is None else q.index_select(0, heads)).min(0).values
+
+    def mean(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """The heads' mean per sample: REDQ's and DHMBPO's value for the policy's objective."""
+        return self(obs, action).mean(0)
 
     def head(self, k: int) -> nn.Sequential:
-        """Head k (0 or 1) as a plain network over [normalised obs, scaled action], a copy of its weights."""
+        """Head k as a plain network over [normalised obs, scaled action], a copy of its weights."""
         return self.net.member(k)
 
     # -- checkpoints that hold the two heads as separate networks ---------------------------------------------

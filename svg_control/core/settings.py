@@ -26,7 +26,7 @@ VALUE_BEFORE_FIELD: dict[str, Any] = {
     "normalize_observations": True, "model_data_fraction": 0.0, "model_rollout_length": 1, "model_rollout_every": 25,
     "model_data_refreshes": 10, "model_data_warmup": 1000, "model_layer_norm": False, "model_activation": None,
     "normalize_until": 0, "model_ensemble_members": "all", "model_entry_error": None,
-    "model_train_horizon": 1,
+    "model_train_horizon": 1, "critic_heads": 2, "critic_target_heads": 2, "critic_policy_value": "min",
 }
 
 

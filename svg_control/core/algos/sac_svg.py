@@ -1,4 +1,4 @@
-"""SAC-SVG(H): the maximum-entropy stochastic value gradient through H model steps, with twin Q critics.
+"""SAC-SVG(H): the maximum-entropy stochastic value gradient through H model steps, with twin (or more) Q critics.
 
 Amos, Stanton, Yarats, Wilson 2021, "On the model-based stochastic value gradient for continuous RL";
 code: facebookresearch/svg. SAC (Haarnoja et al. 2018) learns the critics and the temperature; the policy
@@ -6,7 +6,8 @@ follows the SVG(1) step of Heess et al. 2015 (eq. 13) carried H model steps. One
 
 * model: maximise log p(s' | s, a) on replayed transitions; a learned termination model p(d | s, a, s');
 * critics, on real transitions (by default; ``model_data_fraction`` mixes in the model's, as MBPO), a' ~ pi(.|s'):
-  y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')),  loss = mean_i mse(Q_i(s, a), y);
+  y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')),  loss = mean_i mse(Q_i(s, a), y)
+  (two heads by default; with ``critic_heads`` > 2 the min is over a random pair, REDQ);
 * policy, from replayed s_0 with a_h = pi(s_h, eta_h) and s_{h+1} = s_h + f(s_h, a_h) (+ sigma xi_0 at h = 0,
   the replayed transition's inferred model noise; an ensemble's mean, or each state's own member), maximise
   sum_{h<H} gamma^h S_h (r(s_h, a_h, s_{h+1}) - alpha log pi(a_h|s_h))
@@ -29,7 +30,7 @@ import torch
 from torch import nn
 
 from ..config import AgentConfig, check_at_least, check_choice, check_finite, check_positive, check_widths
-from ..critic import TwinQCritic
+from ..critic import QEnsembleCritic
 from ..learner import Batch, Learner, Report, Step
 from ..model import DynamicsModel
 from ..model_data import ModelDataBuffer
@@ -95,6 +96,15 @@ class SACSVGConfig(AgentConfig):
     #: a LayerNorm before each hidden activation of the twin Q critics (RLPD, DHMBPO): keeps the critics'
     #: error from growing over a long run (``core/networks.py``)
     critic_layer_norm: bool = True
+    #: Q networks fitted side by side to one TD target (batched as one network): SAC's and SAC-SVG(H)'s twin
+    #: critics are 2; REDQ (Chen et al. 2021) and DHMBPO fit more
+    critic_heads: int = 2
+    #: how many heads, drawn at random each update, the TD target takes its min over (REDQ's and DHMBPO's
+    #: random pair among more heads; all of them at ``critic_heads``)
+    critic_target_heads: int = 2
+    #: how the policy's estimate reads the heads at its end: "min" (SAC, SAC-SVG(H)) or "mean" (REDQ's actor,
+    #: DHMBPO's ``actor_reduction: mean``), which with more heads is less pessimistic than their min
+    critic_policy_value: str = "min"
     #: updates of plain SAC (H = 0) before the model enters the policy's estimate, as SAC-SVG(H) runs SAC
     #: first: an early model leads the policy where the data does not yet go
     model_warmup: int = 10000
@@ -148,6 +158,11 @@ class SACSVGConfig(AgentConfig):
                              f"got {self.model_entry_error}")
         check_at_least(self, ("model_warmup", "model_ramp", "model_horizon"), 0)
         check_choice(self, "termination", ("learned", "known", "none"))
+        check_choice(self, "critic_policy_value", ("min", "mean"))
+        check_at_least(self, ("critic_heads", "critic_target_heads"), 1)
+        if self.critic_target_heads > self.critic_heads:
+            raise ValueError(f"critic_target_heads ({self.critic_target_heads}) must be at most critic_heads "
+                             f"({self.critic_heads}): the TD target's min is over heads drawn from them")
         check_choice(self, "model_ensemble_members", DynamicsModel.MEMBERS)
         if self.model_activation is not None:
             check_choice(self, "model_activation", tuple(ACTIVATIONS))
@@ -205,8 +220,9 @@ class SACSVG(Learner):
 
     def build_critic(self) -> nn.Module:
         c, spec = self.config, self.spec
-        return TwinQCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
-                           self.policy.action_center, self.policy.action_scale, c.critic_layer_norm)
+        return QEnsembleCritic(spec.obs_dim, spec.act_dim, c.critic_hidden, c.activation, self.obs_norm,
+                               self.policy.action_center, self.policy.action_scale, c.critic_layer_norm,
+                               c.critic_heads)
 
     def modules(self) -> dict[str, nn.Module]:
         out = super().modules()
@@ -246,22 +262,23 @@ class SACSVG(Learner):
 
             report["termination_bce"], _, report["termination_ok"] = step("termination", termination_loss)
 
-        # Twin critics on SAC's soft TD target from the real transition, a' ~ pi(.|s'):
-        #   y = r + gamma (1 - d) (min(Q'_1(s', a'), Q'_2(s', a')) - alpha log pi(a'|s'))
-        #   loss = (mse(Q_1(s, a), y) + mse(Q_2(s, a), y)) / 2, the mean over both heads and the batch
-        # then the target critics move toward them: Q' <- (1 - tau) Q' + tau Q.
+        # The critic's heads on SAC's soft TD target from the real transition, a' ~ pi(.|s'):
+        #   y = r + gamma (1 - d) (min_{i in M} Q'_i(s', a') - alpha log pi(a'|s'))
+        #   loss = mean_i mse(Q_i(s, a), y), the mean over every head and the batch
+        # M is every head (the twin critics' min), or ``critic_target_heads`` of them drawn afresh each update
+        # (REDQ); then the target critics move toward them: Q' <- (1 - tau) Q' + tau Q.
         assert self.critic is not None and self.critic_target is not None
         # With ``model_data_fraction`` that share of the batch is the model's transitions (MBPO), the rest real.
         s_q, a_q, r_q, s_next_q, d_q = self.critic_transitions(batch, a)
         with torch.no_grad():
             a_next, log_pi_next = self.sample_with_log_prob(s_next_q, noise["eta_target"])
-            soft_value = self.critic_target.pessimistic(s_next_q, a_next) - self.temperature.alpha * log_pi_next
+            soft_value = (self.critic_target.pessimistic(s_next_q, a_next, noise.get("target_heads"))
+                          - self.temperature.alpha * log_pi_next)
             y = r_q + c.gamma * (1.0 - d_q) * soft_value
         critic = self.critic
 
         def critic_loss() -> tuple[torch.Tensor, Report]:
-            q1, q2 = critic(s_q, a_q)
-            return torch.stack([(q1 - y) ** 2, (q2 - y) ** 2]).mean(), {}  # one mean over both heads' errors
+            return ((critic(s_q, a_q) - y) ** 2).mean(), {}  # one mean over every head's errors
 
         report["critic_loss"], _, report["critic_ok"] = step("critic", critic_loss)
         step.average(self.critic_target, critic, c.polyak, report["critic_ok"])
@@ -398,11 +415,15 @@ class SACSVG(Learner):
         return torch.ones(s.shape[0], dtype=s.dtype, device=s.device)
 
     def draw_noise(self, batch: Batch, policy_steps: bool) -> dict[str, torch.Tensor]:
-        """The update's random numbers, in this order: the critic target's action noise at s', then the policy
-        rollout's, one per model step and one for the end (and the model's share while it ramps in)."""
-        n = batch["obs"].shape[0]
+        """The update's random numbers, in this order: the critic target's action noise at s' (and the heads
+        its min is over, where it is over fewer than all), then the policy rollout's, one per model step and
+        one for the end (and the model's share while it ramps in)."""
+        c, n = self.config, batch["obs"].shape[0]
         self.check_model_entry()
         noise = {"eta_target": self.fresh_eta(n)}
+        if c.critic_target_heads < c.critic_heads:  # an index tensor, so a compiled update traces it once
+            drawn = torch.randperm(c.critic_heads, generator=self.generator)[:c.critic_target_heads]
+            noise["target_heads"] = drawn.to(self.device)
         if policy_steps:
             noise["eta_policy"] = torch.stack([self.fresh_eta(n) for _ in range(self.rollout_horizon() + 1)])
             weight = self.model_weight()
@@ -476,7 +497,8 @@ class SACSVG(Learner):
         a_h = pi(s_h, eta_h); s_1 = s_0 + f(s_0, a_0) + sigma(s_0, a_0) xi_0 with the replayed transition's
         inferred xi_0, later steps the model's mean (as SAC-SVG(H)); S_h the product of survival probabilities
         so far (the termination model's, or 1 until the task's known termination fires, with no gradient
-        through that indicator). alpha is held fixed here. With ``model_ramp`` the estimate is
+        through that indicator); min_i Q_i is the heads' mean with ``critic_policy_value: mean``. alpha is held
+        fixed here. With ``model_ramp`` the estimate is
         w * (the above) + (1 - w) * SAC's min_i Q_i(s_0, a_0) - alpha log pi(a_0|s_0), w = ``model_weight``.
         """
         batch, _ = inputs
@@ -495,12 +517,20 @@ class SACSVG(Learner):
             s = s_next
         a, log_prob = self.sample_with_log_prob(s, eta[horizon])
         assert self.critic is not None
-        rollout = total + weight * (self.critic.pessimistic(s, a) - alpha * log_prob)
+        rollout = total + weight * (self.policy_value(s, a) - alpha * log_prob)
         if "model_weight" in noise:  # model_ramp: SAC's estimate at the replayed state, with the rollout's first action
             a0, log_prob0 = self.sample_with_log_prob(batch["obs"], eta[0])
-            sac = self.critic.pessimistic(batch["obs"], a0) - alpha * log_prob0
+            sac = self.policy_value(batch["obs"], a0) - alpha * log_prob0
             rollout = noise["model_weight"] * rollout + (1.0 - noise["model_weight"]) * sac
         return rollout.mean()
+
+    def policy_value(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """The critic's value at the end of the policy's estimate: its heads' min or mean
+        (``critic_policy_value``)."""
+        assert self.critic is not None
+        if self.config.critic_policy_value == "mean":
+            return self.critic.mean(obs, action)
+        return self.critic.pessimistic(obs, action)
 
     # -- the policy's entropy in half-range units -----------------------------------------------------------
     def sample_with_log_prob(self, obs: torch.Tensor, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
