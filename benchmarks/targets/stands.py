@@ -95,6 +95,12 @@ def cells(task: str) -> list[Cell]:
         # the falls after standing, which came with every model variant and without the model
         Cell("sac-svg-redq5", task, "sac-svg",
              {"critic_heads": 5, "critic_target_heads": 2, "critic_policy_value": "mean"}),
+        # four updates per environment step (REDQ and MBPO owe their sample efficiency to many updates per step;
+        # the model's warm-up and schedules count updates, so it enters after 2500 steps), with two heads and
+        # with five (REDQ's random pair is what keeps the value's bias down at a high update ratio)
+        Cell("sac-svg-utd4", task, "sac-svg", {"updates_per_step": 4}),
+        Cell("sac-svg-utd4-redq5", task, "sac-svg",
+             {"updates_per_step": 4, "critic_heads": 5, "critic_target_heads": 2, "critic_policy_value": "mean"}),
         Cell("sac-svg-base", task, "sac-svg", BEFORE_LN),  # model_horizon 3, squashed samples
         # LayerNorm in the twin critics (RLPD, DHMBPO): the critic loss had grown from about 1 to 50-100 by
         # 30000 steps in every run that fell after standing
