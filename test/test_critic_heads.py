@@ -47,6 +47,7 @@ def test_five_heads_equal_their_plain_networks_and_reduce_over_the_heads_asked_f
         torch.testing.assert_close(q[k], critic.head(k)(x).squeeze(-1).detach(), atol=1e-6, rtol=1e-5)
     assert len({round(float(row[0]), 6) for row in q}) == 5  # independently initialised
     pair = torch.tensor([3, 1])
+    torch.testing.assert_close(critic(obs, act, pair), q[[3, 1]])  # only the heads asked for are evaluated
     torch.testing.assert_close(critic.pessimistic(obs, act, pair), torch.minimum(q[3], q[1]))
     torch.testing.assert_close(critic.pessimistic(obs, act), q.min(0).values)
     torch.testing.assert_close(critic.mean(obs, act), q.mean(0))

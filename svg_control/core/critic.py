@@ -86,14 +86,15 @@ class QEnsembleCritic(nn.Module):
         members = [mlp(obs_dim + act_dim, hidden, 1, activation, layer_norm) for _ in range(heads)]
         self.net = BatchedMLP.from_members(members, activation)
 
-    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+    def forward(self, obs: torch.Tensor, action: torch.Tensor, heads: torch.Tensor | None = None) -> torch.Tensor:
+        """(N, ...) the heads' values, or only those of the indices ``heads`` (at their share of the cost)."""
         x = torch.cat([self.obs_norm.normalize(obs), (action - self.action_center) / self.action_scale], -1)
-        return self.net.forward_members(x.reshape(-1, x.shape[-1])).reshape(self.heads, *x.shape[:-1])
+        q = self.net.forward_members(x.reshape(-1, x.shape[-1]), heads)
+        return q.reshape(q.shape[0], *x.shape[:-1])
 
     def pessimistic(self, obs: torch.Tensor, action: torch.Tensor, heads: torch.Tensor | None = None) -> torch.Tensor:
         """min over the heads (all of them, or the indices ``heads``) per sample."""
-        q = self(obs, action)
-        return (q if heads is None else q.index_select(0, heads)).min(0).values
+        return self(obs, action, heads).min(0).values
 
     def mean(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """The heads' mean per sample: REDQ's and DHMBPO's value for the policy's objective."""

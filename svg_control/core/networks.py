@@ -78,15 +78,23 @@ class BatchedMLP(nn.Module):
                 self.norm_weights.append(nn.Parameter(torch.ones(n_nets, 1, width)))
                 self.norm_biases.append(nn.Parameter(torch.zeros(n_nets, 1, width)))
 
-    def forward_members(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, in), shared by every member, or (K, B, in), one input per member -> (K, B, out)."""
-        h = x.unsqueeze(0).expand(self.n_nets, *x.shape) if x.dim() == 2 else x
+    def forward_members(self, x: torch.Tensor, members: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, in), shared by every member, or (K, B, in), one input per member -> (K, B, out).
+
+        ``members`` (indices) evaluates only those, at their share of the cost: (len(members), B, out).
+        """
+        def pick(p: torch.Tensor) -> torch.Tensor:
+            return p if members is None else p.index_select(0, members)
+
+        k = self.n_nets if members is None else members.shape[0]
+        h = x.unsqueeze(0).expand(k, *x.shape) if x.dim() == 2 else x
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, w)
+            h = torch.baddbmm(pick(b), h, pick(w))
             if i < last:
                 if self.layer_norm:  # each member's own gain and bias: two elementwise ops, whatever K is
-                    h = F.layer_norm(h, h.shape[-1:], eps=LAYER_NORM_EPS) * self.norm_weights[i] + self.norm_biases[i]
+                    h = (F.layer_norm(h, h.shape[-1:], eps=LAYER_NORM_EPS) * pick(self.norm_weights[i])
+                         + pick(self.norm_biases[i]))
                 h = self.act(h)
         return h
 
