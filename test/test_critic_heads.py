@@ -7,26 +7,16 @@ networks one by one.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from test_core_agent import run
-from test_sac_svg import SMALL
+from test_sac_svg import SMALL, assert_learns_the_point_mass, learner
 
-from svg_control.core.algos import make_learner
 from svg_control.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from svg_control.core.critic import QEnsembleCritic
 from svg_control.core.settings import build_config
-from svg_control.core.toy import point_mass
-from svg_control.trainer import evaluate_policy
 
 REDQ = {"critic_heads": 5, "critic_target_heads": 2}
-
-
-def learner(seed: int = 0, **overrides):
-    task = point_mass()
-    return make_learner("sac-svg", task.spec, task.reward_torch, build_config("sac-svg", {**SMALL, **overrides}),
-                        seed=seed), task
 
 
 def constant_heads(critic: QEnsembleCritic, values: list[float]) -> None:
@@ -111,11 +101,7 @@ def test_the_policy_reads_the_heads_mean_or_min_at_the_end_of_its_estimate():
 #: seed 1 -685 -> -18 (two heads: -17 and -76). The pass line is half-way to 0 (-297), as the other point-mass tests'.
 def test_five_heads_with_a_random_pair_learn_the_point_mass_and_round_trip(tmp_path):
     agent, task = learner(seed=0, batch_size=64, min_replay=64, critic_policy_value="mean", **REDQ)
-    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    run(agent, task, 800)
-    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    assert agent.nonfinite_skips == 0
-    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+    assert_learns_the_point_mass(agent, task)
     save_checkpoint(agent, tmp_path)
     other, _ = learner(seed=3, batch_size=64, min_replay=64, critic_policy_value="mean", **REDQ)
     assert load_checkpoint(other, tmp_path)

@@ -32,6 +32,16 @@ def learner(seed: int = 0, **overrides):
                         seed=seed), task
 
 
+def assert_learns_the_point_mass(agent, task, steps: int = 800) -> None:
+    """After ``steps`` online steps the mean action's return (5 episodes) is at least half-way from the untrained
+    policy's to 0, with no update skipped as non-finite."""
+    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
+    run(agent, task, steps)
+    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
+    assert agent.nonfinite_skips == 0
+    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+
+
 def zero_critic(agent) -> None:
     """Q(s, a) = constant ``value`` for both heads."""
     with torch.no_grad():
@@ -233,11 +243,7 @@ def test_a_sac_svg_option_given_to_another_algorithm_is_refused(option):
 #: seed 0 -594 -> -17, seed 1 -685 -> -76 (with H = 1: -48 and -808). The pass line is half-way to 0 (-297).
 def test_sac_svg_learns_the_point_mass():
     agent, task = learner(seed=0, batch_size=64, min_replay=64)
-    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    run(agent, task, 800)
-    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    assert agent.nonfinite_skips == 0
-    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+    assert_learns_the_point_mass(agent, task)
 
 
 def test_squashed_samples_have_the_tanh_transformed_gaussian_log_prob():
@@ -276,11 +282,7 @@ def test_squash_samples_is_refused_for_the_paper_algorithms():
 def test_sac_svg_with_the_clipped_gaussian_learns_the_point_mass():
     """The default squashes its samples (the test above); the clipped Gaussian, which older runs used, learns too."""
     agent, task = learner(seed=0, batch_size=64, min_replay=64, squash_samples=False)
-    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    run(agent, task, 800)
-    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    assert agent.nonfinite_skips == 0
-    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+    assert_learns_the_point_mass(agent, task)
 
 
 def test_a_known_termination_ends_the_rollout_where_the_task_says():
@@ -434,11 +436,7 @@ def test_a_model_ensemble_learns_the_point_mass_and_round_trips(tmp_path, member
     agent, task = learner(seed=0, batch_size=64, min_replay=64, model_ensemble=5, model_ensemble_members=members)
     assert tuple(agent.model.net.weights[0].shape[:1]) == (5,)
     assert agent.model.split == (members == "one_per_state")
-    untrained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    run(agent, task, 800)
-    trained = float(np.mean(evaluate_policy(agent.policy, point_mass(), 5)))
-    assert agent.nonfinite_skips == 0
-    assert trained > untrained + 0.5 * abs(untrained), (untrained, trained)
+    assert_learns_the_point_mass(agent, task)
     save_checkpoint(agent, tmp_path)
     other, _ = learner(seed=3, batch_size=64, min_replay=64, model_ensemble=5, model_ensemble_members=members)
     assert load_checkpoint(other, tmp_path)
