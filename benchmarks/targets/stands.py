@@ -98,6 +98,7 @@ def cells(task: str) -> list[Cell]:
         # four updates per environment step (REDQ and MBPO owe their sample efficiency to many updates per step;
         # the model's warm-up and schedules count updates, so it enters after 2500 steps), with two heads and
         # with five (REDQ's random pair is what keeps the value's bias down at a high update ratio)
+        Cell("sac-svg-utd2", task, "sac-svg", {"updates_per_step": 2}),
         Cell("sac-svg-utd4", task, "sac-svg", {"updates_per_step": 4}),
         Cell("sac-svg-utd4-redq5", task, "sac-svg",
              {"updates_per_step": 4, "critic_heads": 5, "critic_target_heads": 2, "critic_policy_value": "mean"}),
