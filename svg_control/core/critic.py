@@ -82,7 +82,7 @@ class QEnsembleCritic(nn.Module):
         self.obs_norm = obs_norm if obs_norm is not None else RunningNorm(obs_dim)
         self.register_buffer("action_center", torch.zeros(act_dim) if action_center is None else action_center.clone())
         self.register_buffer("action_scale", torch.ones(act_dim) if action_scale is None else action_scale.clone())
-        self.activation, self.heads = activation, heads
+        self.activation = activation
         members = [mlp(obs_dim + act_dim, hidden, 1, activation, layer_norm) for _ in range(heads)]
         self.net = BatchedMLP.from_members(members, activation)
 
